@@ -1,0 +1,5 @@
+import sys
+
+from catnet.cli import main
+
+sys.exit(main())

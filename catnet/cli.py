@@ -1,0 +1,94 @@
+"""The `catnet` command: one parser, one subcommand module each.
+
+Subcommand modules import only the standard library and catnet.config at
+top level, so `catnet --help` and `catnet train --impl numpy` start fast;
+each imports what it needs inside its `run`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from catnet.errors import CatnetError
+
+# (name, module): each module has `register(subparsers)` that adds the parser and sets `run`
+COMMANDS = (
+    ("train", "catnet.commands.train"),
+)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line, not a usage block."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    pass
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="catnet",
+        description="The course's cat classifier, twinned in NumPy and PyTorch: train it, check the twins agree, "
+        "and see what it learned.",
+        formatter_class=HelpFormatter,
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser, required=True)
+    for _, module in COMMANDS:
+        importlib.import_module(module).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except CatnetError as exc:
+        print(f"catnet {args.command}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"catnet {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+def add_command(subparsers, name: str, help: str, description: str | None = None) -> Parser:
+    """A subcommand parser with defaults shown in --help."""
+    return subparsers.add_parser(name, help=help, description=description or help, formatter_class=HelpFormatter)
+
+
+def layer_list(text: str) -> tuple[int, ...]:
+    """argparse type for --layers 12288,20,7,5,1."""
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers like 12288,20,7,5,1, got {text!r}") from None
+    return sizes
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+    return value
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per `catnet` subcommand: argument parsing, printing, files. The computing lives elsewhere."""

@@ -1,0 +1,62 @@
+"""Defaults for every run, defined once; the CLI reads them from here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from catnet.errors import CatnetError
+
+COURSE_LAYERS = (12288, 20, 7, 5, 1)
+
+INIT_SCHEMES = ("dls", "small", "he", "xavier")
+DTYPES = ("float64", "float32")
+FIRST_LAYER_MODES = ("auto", "primal", "span")
+DEVICES = ("auto", "cpu", "cuda")
+IMPLS = ("numpy", "torch")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training run; the defaults are the course's Week 4 deep model."""
+
+    layers: tuple[int, ...] = COURSE_LAYERS  # input size first, 1 output unit last
+    init: str = "dls"  # initialisation scheme, see numpy_impl.init
+    learning_rate: float = 0.0075  # full-batch gradient descent step
+    iterations: int = 2500  # counted from 0, as the course prints them
+    seed: int = 1  # seeds np.random.RandomState for the initial parameters
+    dtype: str = "float64"  # float64 reproduces the course; float32 is faster
+    flatten: str = "course"  # pixel order of the unrolled image, see catnet.flatten
+    first_layer: str = "auto"  # primal W1 updates, span-of-the-data form, or auto
+    log_every: int = 100  # report the cost every this many iterations (and the last)
+
+    def __post_init__(self) -> None:
+        if len(self.layers) < 2:
+            raise CatnetError(f"layers needs an input and an output size, got {self.layers!r}")
+        if any(int(n) <= 0 for n in self.layers):
+            raise CatnetError(f"every layer size must be positive, got {self.layers!r}")
+        if self.layers[-1] != 1:
+            raise CatnetError(
+                f"the last layer is the single sigmoid output and must have 1 unit, got {self.layers!r}"
+            )
+        if self.init not in INIT_SCHEMES:
+            raise CatnetError(f"unknown init {self.init!r}; choose from {', '.join(INIT_SCHEMES)}")
+        if not self.learning_rate > 0:
+            raise CatnetError(f"the learning rate must be positive, got {self.learning_rate!r}")
+        if self.iterations <= 0:
+            raise CatnetError(f"iterations must be positive, got {self.iterations!r}")
+        if self.dtype not in DTYPES:
+            raise CatnetError(f"unknown dtype {self.dtype!r}; choose from {', '.join(DTYPES)}")
+        if self.first_layer not in FIRST_LAYER_MODES:
+            raise CatnetError(
+                f"unknown first-layer mode {self.first_layer!r}; choose from {', '.join(FIRST_LAYER_MODES)}"
+            )
+        if self.log_every <= 0:
+            raise CatnetError(f"log_every must be positive, got {self.log_every!r}")
+
+
+@dataclass(frozen=True)
+class TorchSettings:
+    """Where and how the torch twin runs."""
+
+    device: str = "auto"  # auto picks CUDA when present
+    allow_tf32: bool = False  # TF32 matmuls on Ampere+ GPUs: fast, but not parity

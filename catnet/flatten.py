@@ -1,0 +1,64 @@
+"""How an image (H, W, C) is unrolled into a column: a named, swappable choice.
+
+Every order is a permutation of the course's order, so one index array per
+order serves both NumPy (images -> columns) and torch (the attribution
+wrapper) and each can be undone exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from catnet.errors import CatnetError
+
+COURSE = "course"  # x.reshape(m, -1).T: each pixel's R, G, B adjacent
+PLANAR = "planar"  # all red values, then all green, then all blue
+RANDOM_PREFIX = "random-"  # random-SEED: a fixed seeded permutation of every position
+
+ORDER_HELP = f"{COURSE}, {PLANAR} or {RANDOM_PREFIX}SEED"
+
+
+@dataclass(frozen=True)
+class FlattenOrder:
+    """A pixel order: `perm` indexes the course-order vector."""
+
+    name: str
+    image_shape: tuple[int, int, int]  # (H, W, C)
+    perm: np.ndarray  # (H*W*C,) int64; flat = course_flat[..., perm]
+
+    def flatten(self, images: np.ndarray) -> np.ndarray:
+        """(m, H, W, C) images -> (H*W*C, m) columns in this order, unscaled."""
+        if images.shape[1:] != self.image_shape:
+            raise CatnetError(
+                f"images of shape {images.shape[1:]} do not fit a flatten order made for {self.image_shape}"
+            )
+        return images.reshape(images.shape[0], -1)[:, self.perm].T
+
+    def unflatten(self, columns: np.ndarray) -> np.ndarray:
+        """(H*W*C, m) columns in this order -> (m, H, W, C); exact inverse of flatten."""
+        course = np.empty_like(columns.T)
+        course[:, self.perm] = columns.T
+        return course.reshape((columns.shape[1],) + self.image_shape)
+
+    def unflatten_vector(self, vector: np.ndarray) -> np.ndarray:
+        """One (H*W*C,) vector in this order (a row of W1, say) -> (H, W, C)."""
+        return self.unflatten(np.asarray(vector).reshape(-1, 1))[0]
+
+
+def flatten_order(name: str, image_shape: tuple[int, int, int] = (64, 64, 3)) -> FlattenOrder:
+    """Build the order called `name` for images of `image_shape` (H, W, C)."""
+    height, width, channels = image_shape
+    size = height * width * channels
+    if name == COURSE:
+        perm = np.arange(size)
+    elif name == PLANAR:
+        # course index of (h, w, c) is (h*W + w)*C + c; planar lists c slowest
+        perm = np.arange(size).reshape(height, width, channels).transpose(2, 0, 1).ravel()
+    elif name.startswith(RANDOM_PREFIX) and name[len(RANDOM_PREFIX):].isdigit():
+        seed = int(name[len(RANDOM_PREFIX):])
+        perm = np.random.RandomState(seed).permutation(size)
+    else:
+        raise CatnetError(f"unknown flatten order {name!r}; choose {ORDER_HELP}")
+    return FlattenOrder(name=name, image_shape=tuple(image_shape), perm=perm.astype(np.int64))

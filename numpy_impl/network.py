@@ -1,0 +1,82 @@
+"""Forward pass, cost and backprop of [LINEAR -> RELU] x (L-1) -> LINEAR -> SIGMOID."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numpy_impl.params import ForwardPass, Grads, LayerGrad, Params
+
+
+def relu(Z: np.ndarray) -> np.ndarray:
+    return np.maximum(Z, 0)
+
+
+def sigmoid(Z: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^-Z) without overflow for large |Z|."""
+    e = np.exp(-np.abs(Z))
+    return np.where(Z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def forward(params: Params, X: np.ndarray, Z1: np.ndarray | None = None) -> ForwardPass:
+    """Run X (n_x, m) through the network; every Z and A, A[0] = X.
+
+    `Z1` (n_1, m), when given, replaces W1 @ X + b1: the span form of the
+    first layer computes it more cheaply.
+    """
+    A = X
+    Zs, As = [], [X]
+    last = len(params.layers) - 1
+    for index, layer in enumerate(params.layers):
+        if index == 0 and Z1 is not None:
+            Z = Z1
+        else:
+            Z = layer.W @ A + layer.b  # (n_l, m)
+        A = sigmoid(Z) if index == last else relu(Z)  # (n_l, m)
+        Zs.append(Z)
+        As.append(A)
+    return ForwardPass(Z=tuple(Zs), A=tuple(As))
+
+
+def cost(ZL: np.ndarray, Y: np.ndarray) -> float:
+    """Binary cross-entropy of the logits ZL (1, m) against labels Y (1, m).
+
+    The course computes -mean(Y log AL + (1-Y) log(1-AL)), which is log(0)
+    = -inf once AL saturates; from the logit it is
+    max(Z, 0) - Z*Y + log(1 + e^-|Z|), finite for every finite Z.
+    """
+    m = Y.shape[1]
+    losses = np.maximum(ZL, 0) - ZL * Y + np.log1p(np.exp(-np.abs(ZL)))  # (1, m)
+    return float(np.sum(losses) / m)
+
+
+def backward(params: Params, fp: ForwardPass, Y: np.ndarray, first_layer_dW: bool = True) -> tuple[Grads, np.ndarray]:
+    """Gradients of `cost` for every layer, and dZ1 (n_1, m).
+
+    The gradient with respect to the input, dA0, is never needed and never
+    computed. With `first_layer_dW=False` dW1 is left out (None) for the
+    span form, which updates W1 through dZ1 alone.
+    """
+    m = Y.shape[1]
+    dZ = (fp.AL - Y) / m  # (1, m): sigmoid + cross-entropy, the 1/m of the mean folded in
+    grads: list[LayerGrad | None] = [None] * len(params.layers)
+    for index in reversed(range(len(params.layers))):
+        A_prev = fp.A[index]  # (n_{l-1}, m)
+        dW = dZ @ A_prev.T if (index > 0 or first_layer_dW) else None  # (n_l, n_{l-1})
+        db = dZ.sum(axis=1, keepdims=True)  # (n_l, 1)
+        grads[index] = LayerGrad(dW=dW, db=db)
+        if index == 0:
+            break
+        dA_prev = params.layers[index].W.T @ dZ  # (n_{l-1}, m)
+        dZ = dA_prev * (fp.Z[index - 1] > 0)  # ReLU'(Z) = 1 where Z > 0
+    return Grads(tuple(grads)), dZ  # dZ is now dZ1
+
+
+def predict_proba(params: Params, X: np.ndarray) -> np.ndarray:
+    """P(cat) for each column of X: (1, m)."""
+    return forward(params, X).AL
+
+
+def accuracy(params: Params, X: np.ndarray, Y: np.ndarray) -> float:
+    """Fraction of examples whose 0.5-thresholded prediction equals the label."""
+    predictions = predict_proba(params, X) > 0.5
+    return float(np.mean(predictions == (Y > 0.5)))
