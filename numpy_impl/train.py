@@ -26,6 +26,24 @@ LogCallback = Callable[[int, float], None]
 
 
 @dataclass(frozen=True)
+class StepState:
+    """The state right after the update of `iteration`, for observers such as the parity harness.
+
+    The arrays are live: copy what you keep. In span form `params.layers[0].W`
+    still holds W1_init; the current W1 is W1_init + span_coefficients @ X.T.
+    """
+
+    iteration: int
+    cost: float  # computed at this iteration, before its update
+    params: Params
+    span_coefficients: np.ndarray | None  # C (n_1, m); None where not tracked
+    first_layer: str  # "primal" or "span"
+
+
+StepCallback = Callable[[StepState], None]
+
+
+@dataclass(frozen=True)
 class TrainResult:
     params: Params  # after the last update
     costs: np.ndarray  # (iterations,) float64: cost at iteration i, before its update
@@ -58,8 +76,12 @@ def train(
     first_layer: str = "auto",
     log_every: int = 100,
     on_log: LogCallback | None = None,
+    on_step: StepCallback | None = None,
 ) -> TrainResult:
-    """Train from `params` (left untouched) on X (n_x, m), Y (1, m)."""
+    """Train from `params` (left untouched) on X (n_x, m), Y (1, m).
+
+    `on_log` sees the logged costs; `on_step`, when given, every state after an update.
+    """
     if X.shape[0] != params.layer_sizes[0]:
         raise ValueError(f"X has {X.shape[0]} rows but the first layer expects {params.layer_sizes[0]} inputs")
     n_x, m = X.shape
@@ -88,6 +110,8 @@ def train(
                 layer.W[...] -= learning_rate * grad.dW  # in place: the containers are frozen, the arrays are not
             layer.b[...] -= learning_rate * grad.db
         C -= learning_rate * dZ1  # the C-coordinates of W1's update: dW1 = dZ1 @ X.T
+        if on_step is not None:
+            on_step(StepState(iteration, c, params, C, form))
     if form == "span":
         first = Layer(W=W1_init + C @ X.T, b=params.layers[0].b)
         params = Params((first,) + params.layers[1:])

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from catnet.errors import TrainingDiverged
-from numpy_impl.train import LogCallback, TrainResult, resolve_first_layer, should_log
+from numpy_impl.train import LogCallback, StepCallback, StepState, TrainResult, resolve_first_layer, should_log
 from torch_impl.model import CatNet
 
 
@@ -47,8 +47,13 @@ def train(
     first_layer: str = "auto",
     log_every: int = 100,
     on_log: LogCallback | None = None,
+    on_step: StepCallback | None = None,
 ) -> TrainResult:
-    """Train `model` in place on X (m, n_x), Y (m, 1); returns numpy_impl's TrainResult."""
+    """Train `model` in place on X (m, n_x), Y (m, 1); returns numpy_impl's TrainResult.
+
+    `on_step` receives a numpy_impl StepState after every update (host copies:
+    meant for the parity harness, not for speed).
+    """
     m, n_x = X.shape
     if n_x != model.layer_sizes[0]:
         raise ValueError(f"X has {n_x} features but the first layer expects {model.layer_sizes[0]} inputs")
@@ -85,6 +90,9 @@ def train(
                 on_log(iteration, float(costs[iteration]))
         loss.backward()
         optimizer.step()
+        if on_step is not None:
+            C_now = C.detach().cpu().numpy() if form == "span" else None
+            on_step(StepState(iteration, float(costs[iteration]), model.to_params(), C_now, form))
 
     span_coefficients = None
     if form == "span":
