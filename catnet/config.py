@@ -14,6 +14,11 @@ FIRST_LAYER_MODES = ("auto", "primal", "span")
 DEVICES = ("auto", "cpu", "cuda")
 IMPLS = ("numpy", "torch")
 
+DATA_DIR = "datasets"  # where the data is looked for last, and where `catnet fetch-data` puts it
+# the folder on a public mirror holding both course files (`catnet fetch-data --mirror` overrides it)
+DATA_MIRROR = "https://github.com/ramakris/coursera-deeplearning/raw/master/neuralnetworks/week4/datasets/"
+FETCH_TIMEOUT_SECONDS = 30.0  # a download gives up when the server is silent this long
+
 
 @dataclass(frozen=True)
 class TrainConfig:

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
+from catnet.config import DATA_DIR
 from catnet.errors import CatnetError
 from catnet.flatten import FlattenOrder
 
 ENV_VAR = "CATNET_DATA"
-DEFAULT_DIR = Path("datasets")
+DEFAULT_DIR = Path(DATA_DIR)
 FILES = {"train": "train_catvnoncat.h5", "test": "test_catvnoncat.h5"}
 CLASS_NAMES = ("non-cat", "cat")
 
