@@ -16,6 +16,8 @@ from catnet.errors import CatnetError
 # (name, module): each module has `register(subparsers)` that adds the parser and sets `run`
 COMMANDS = (
     ("train", "catnet.commands.train"),
+    ("predict", "catnet.commands.predict"),
+    ("fetch-data", "catnet.commands.fetch_data"),
 )
 
 
