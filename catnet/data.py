@@ -114,7 +114,7 @@ def _check_labels(labels: np.ndarray, count: int, path: Path) -> np.ndarray:
         raise CatnetError(f"{path}: {count} images but {len(labels)} labels")
     bad = labels[(labels != 0) & (labels != 1)]
     if bad.size:
-        raise CatnetError(f"{path}: labels must be 0 (non-cat) or 1 (cat), found {bad[0]!r}")
+        raise CatnetError(f"{path}: labels must be 0 (non-cat) or 1 (cat), found {bad[0].item()!r}")
     return labels.astype(np.int64)
 
 
