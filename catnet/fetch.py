@@ -89,6 +89,10 @@ def _download(url: str, target: Path, timeout: float) -> tuple[int, str]:
                     raise CatnetError(f"{url}: more than {MAX_BYTES // 2**20} MB, not the course's file")
                 digest.update(chunk)
                 out.write(chunk)
+            if response.length:  # http.client ends a short body quietly; Content-Length says what is missing
+                raise CatnetError(
+                    f"cannot download {url}: the transfer broke off after {size:,} bytes, {response.length:,} missing"
+                )
     except urllib.error.HTTPError as exc:
         raise CatnetError(f"cannot download {url}: HTTP {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
