@@ -161,6 +161,15 @@ def get_json(port: int, path: str, **query):
         return json.load(response)
 
 
+def post_json(port: int, path: str, body: dict):
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(), method="POST",
+        headers={"Content-Type": "application/json", "X-XSRF-Protected": "1"},  # tensorboard refuses POSTs without it
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
 def wait_for_tags(port: int, server: subprocess.Popen, runs: set[str]) -> dict:
     deadline = time.monotonic() + SERVER_START_SECONDS
     while time.monotonic() < deadline:
@@ -193,6 +202,19 @@ def test_tensorboard_server_shows_both_twins_costs(twin_runs, tmp_path):
             expected = [cost for _, cost in json.loads((twin_runs[impl] / "metrics.json").read_text())["costs"]]
             assert [step for _, step, _ in served] == list(range(200))
             np.testing.assert_array_equal([value for _, _, value in served], np.float32(expected), err_msg=impl)
+        # the HParams tab: one session per run, its final metrics read from the run's scalars
+        groups = post_json(port, "/data/plugin/hparams/session_groups", {
+            "experimentName": "", "startIndex": 0, "sliceSize": 10, "colParams": [],
+            "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNING"],
+        })["sessionGroups"]
+        assert sorted(group["name"] for group in groups) == sorted(runs)
+        for group in groups:
+            impl = runs[group["name"]]
+            assert group["hparams"]["impl"] == impl and group["hparams"]["layers"] == "48,6,1"
+            metrics = {value["name"]["tag"]: value["value"] for value in group["metricValues"]}
+            doc = json.loads((twin_runs[impl] / "metrics.json").read_text())
+            assert metrics["cost"] == np.float32(doc["costs"][-1][1])
+            assert metrics["accuracy/test"] == np.float32(doc["test_accuracy"])
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
