@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import sys
 
 from catnet.errors import CatnetError
@@ -16,6 +17,8 @@ from catnet.errors import CatnetError
 # (name, module): each module has `register(subparsers)` that adds the parser and sets `run`
 COMMANDS = (
     ("train", "catnet.commands.train"),
+    ("predict", "catnet.commands.predict"),
+    ("fetch-data", "catnet.commands.fetch_data"),
 )
 
 
@@ -75,8 +78,8 @@ def positive_float(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"must be positive and finite, got {text!r}")
     return value
 
 

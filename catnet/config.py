@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from catnet.errors import CatnetError
@@ -13,6 +14,12 @@ DTYPES = ("float64", "float32")
 FIRST_LAYER_MODES = ("auto", "primal", "span")
 DEVICES = ("auto", "cpu", "cuda")
 IMPLS = ("numpy", "torch")
+FLOAT32_MAX = 3.4028234663852886e38  # numpy.finfo(numpy.float32).max, without importing numpy here
+
+DATA_DIR = "datasets"  # where the data is looked for last, and where `catnet fetch-data` puts it
+# the folder on a public mirror holding both course files (`catnet fetch-data --mirror` overrides it)
+DATA_MIRROR = "https://github.com/ramakris/coursera-deeplearning/raw/master/neuralnetworks/week4/datasets/"
+FETCH_TIMEOUT_SECONDS = 30.0  # a download gives up when the server is silent this long
 
 
 @dataclass(frozen=True)
@@ -40,8 +47,11 @@ class TrainConfig:
             )
         if self.init not in INIT_SCHEMES:
             raise CatnetError(f"unknown init {self.init!r}; choose from {', '.join(INIT_SCHEMES)}")
-        if not self.learning_rate > 0:
-            raise CatnetError(f"the learning rate must be positive, got {self.learning_rate!r}")
+        if not 0 < self.learning_rate < math.inf:
+            raise CatnetError(f"the learning rate must be positive and finite, got {self.learning_rate!r}")
+        if self.dtype == "float32" and self.learning_rate > FLOAT32_MAX:
+            # torch's SGD cannot even hold it; NumPy would overflow to inf at the first step
+            raise CatnetError(f"the learning rate {self.learning_rate!r} does not fit in float32 (max {FLOAT32_MAX:.4g})")
         if self.iterations <= 0:
             raise CatnetError(f"iterations must be positive, got {self.iterations!r}")
         if self.dtype not in DTYPES:

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
+from catnet.config import DATA_DIR
 from catnet.errors import CatnetError
 from catnet.flatten import FlattenOrder
 
 ENV_VAR = "CATNET_DATA"
-DEFAULT_DIR = Path("datasets")
+DEFAULT_DIR = Path(DATA_DIR)
 FILES = {"train": "train_catvnoncat.h5", "test": "test_catvnoncat.h5"}
 CLASS_NAMES = ("non-cat", "cat")
 
@@ -113,7 +114,7 @@ def _check_labels(labels: np.ndarray, count: int, path: Path) -> np.ndarray:
         raise CatnetError(f"{path}: {count} images but {len(labels)} labels")
     bad = labels[(labels != 0) & (labels != 1)]
     if bad.size:
-        raise CatnetError(f"{path}: labels must be 0 (non-cat) or 1 (cat), found {bad[0]!r}")
+        raise CatnetError(f"{path}: labels must be 0 (non-cat) or 1 (cat), found {bad[0].item()!r}")
     return labels.astype(np.int64)
 
 

@@ -16,10 +16,11 @@ class TrainingDiverged(CatnetError):
 
     exit_code = 1
 
-    def __init__(self, iteration: int, cost: float):
-        super().__init__(
-            f"training diverged: the cost became {cost!r} at iteration {iteration}; "
-            "try a smaller --lr"
-        )
+    def __init__(self, iteration: int, cost: float, parameter: str | None = None):
+        if parameter is None:
+            what = f"the cost became {cost!r} at iteration {iteration}"
+        else:  # a parameter went non-finite where no later cost shows it (the last update, a dead unit)
+            what = f"{parameter} holds {cost!r} after the update of iteration {iteration}"
+        super().__init__(f"training diverged: {what}; try a smaller --lr")
         self.iteration = iteration
-        self.cost = cost
+        self.cost = cost  # the non-finite value: the cost, or an entry of `parameter`

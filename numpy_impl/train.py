@@ -66,6 +66,20 @@ def should_log(iteration: int, iterations: int, log_every: int) -> bool:
     return iteration % log_every == 0 or iteration == iterations - 1
 
 
+def check_finite(params: Params, iteration: int) -> None:
+    """TrainingDiverged if any parameter is NaN or infinite after the update of `iteration`.
+
+    A non-finite parameter shows in the next cost, but the last update has
+    no next cost, and a -inf weight into a ReLU can hide in a dead unit.
+    """
+    for name, array in params.named_arrays().items():
+        bad = array[~np.isfinite(array)]
+        if bad.size:
+            raise TrainingDiverged(iteration, float(bad[0]), parameter=name)
+
+
+# a run that overflows ends in TrainingDiverged; NumPy's warnings on the way would only add noise to it
+@np.errstate(over="ignore", invalid="ignore")
 def train(
     params: Params,
     X: np.ndarray,
@@ -115,4 +129,5 @@ def train(
     if form == "span":
         first = Layer(W=W1_init + C @ X.T, b=params.layers[0].b)
         params = Params((first,) + params.layers[1:])
+    check_finite(params, iterations - 1)
     return TrainResult(params=params, costs=costs, span_coefficients=C, first_layer=form)

@@ -73,3 +73,22 @@ def assert_clean_error(proc: subprocess.CompletedProcess, *fragments: str) -> No
     assert len(lines) == 1, proc.stderr
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
+
+
+# the tiny run both twins make once per session through the real CLI, shared by the tests that read its outputs
+TWIN_TRAIN_ARGS = ("--layers", "48,6,1", "--lr", "0.5", "--iterations", "200", "--log-every", "1", "--quiet")
+
+
+@pytest.fixture(scope="session")
+def twin_runs(tmp_path_factory) -> dict[str, Path]:
+    """`catnet train` with each impl on tiny data: {impl: folder with model.npz, metrics.json, logdir/}."""
+    data = make_tiny_dataset(tmp_path_factory.mktemp("twin-data"))
+    logdir = tmp_path_factory.mktemp("twin-logs")
+    folders = {}
+    for impl in ("numpy", "torch"):
+        folder = tmp_path_factory.mktemp(f"twin-{impl}")
+        proc = run_cli("train", "--impl", impl, "--device", "cpu", "--data", data, *TWIN_TRAIN_ARGS,
+                       "--save", folder / "model.npz", "--metrics-json", folder / "metrics.json", "--logdir", logdir)
+        assert proc.returncode == 0, proc.stderr
+        folders[impl] = folder
+    return {**folders, "data": data, "logdir": logdir}

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from catnet.errors import TrainingDiverged
-from numpy_impl.train import LogCallback, StepCallback, StepState, TrainResult, resolve_first_layer, should_log
+from numpy_impl.train import LogCallback, StepCallback, StepState, TrainResult, check_finite, resolve_first_layer, should_log
 from torch_impl.model import CatNet
 
 
@@ -99,8 +99,10 @@ def train(
         with torch.no_grad():
             first.weight.copy_(W1_init + C @ X)  # (n_1, n_x)
         span_coefficients = C.detach().cpu().numpy().copy()
+    params = model.to_params()
+    check_finite(params, iterations - 1)
     return TrainResult(
-        params=model.to_params(),
+        params=params,
         costs=costs.cpu().numpy(),
         span_coefficients=span_coefficients,
         first_layer=form,

@@ -70,12 +70,16 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from catnet.data import load_dataset
     from catnet.errors import CatnetError
+    from catnet.outputs import ensure_dir
     from catnet.training import prepare_arrays, run_training
 
     config = config_from_args(args)
     for flag, path, suffix in (("--save", args.save, ".npz"), ("--metrics-json", args.metrics_json, ".json")):
         if path and Path(path).suffix != suffix:
             raise CatnetError(f"{flag} expects a {suffix} path, got {path!r}")
+    # an output folder that cannot be made fails now, not after a long run
+    for folder in [Path(p).parent for p in (args.save, args.metrics_json) if p] + ([args.logdir] if args.logdir else []):
+        ensure_dir(folder)
     dataset = load_dataset(args.data)
     arrays = prepare_arrays(dataset, config)
     settings = TorchSettings(device=args.device, allow_tf32=args.allow_tf32)

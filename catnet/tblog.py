@@ -1,0 +1,152 @@
+"""TensorBoard event files written with tensorboard's own writer and protos, never torch.
+
+`torch.utils.tensorboard.SummaryWriter` would pull torch into the NumPy
+path, and `tf.summary` needs TensorFlow, so events are built from
+tensorboard's summary protos and plugin metadata and written by its
+`EventFileWriter`. Scalars are float32, as TensorBoard's fast loader reads
+only those: the twins' 1e-15 cost differences do not show in the charts
+(compare/ is the place for them).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import time
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+from tensorboard.compat.proto import event_pb2, summary_pb2
+from tensorboard.plugins.histogram import summary_v2 as histogram_summary
+from tensorboard.plugins.hparams import summary_v2 as hparams_summary
+from tensorboard.plugins.image import metadata as image_metadata
+from tensorboard.plugins.scalar import summary_v2 as scalar_summary
+from tensorboard.summary.writer.event_file_writer import EventFileWriter
+from tensorboard.util import tensor_util
+
+from catnet.errors import CatnetError
+from catnet.outputs import ensure_dir
+
+HISTOGRAM_BUCKETS = 30
+HParamValue = bool | int | float | str
+
+
+class EventWriter:
+    """One TensorBoard run folder: scalars, histograms, hyperparameters, images.
+
+    Use as a context manager; events reach the disk when it closes.
+    """
+
+    def __init__(self, run_dir: str | os.PathLike):
+        self.run_dir = Path(run_dir)
+        self._writer = EventFileWriter(str(self.run_dir))
+
+    def scalar(self, tag: str, value: float, step: int) -> None:
+        self._add_summary(scalar_summary.scalar_pb(tag, np.float64(value)), step)
+
+    def histogram(self, tag: str, values: np.ndarray, step: int) -> None:
+        summary = histogram_summary.histogram_pb(tag, np.asarray(values, dtype=np.float64), buckets=HISTOGRAM_BUCKETS)
+        self._add_summary(summary, step)
+
+    def hparams(self, values: dict[str, HParamValue], trial_id: str | None = None) -> None:
+        """The run's hyperparameters (bool, int, float or str each) for the HParams dashboard.
+
+        Its metrics are this run's scalars: the dashboard shows their last values.
+        """
+        self._add_summary(hparams_summary.hparams_pb(values, trial_id=trial_id), step=0)
+
+    def image(self, tag: str, image: np.ndarray, step: int) -> None:
+        """One (H, W, 3) uint8 RGB image, PNG-encoded."""
+        from PIL import Image  # only image summaries pay for Pillow
+
+        image = np.asarray(image)
+        if image.ndim != 3 or image.shape[-1] != 3 or image.dtype != np.uint8:
+            raise ValueError(f"expected an (H, W, 3) uint8 image, got {image.shape} {image.dtype}")
+        buffer = io.BytesIO()
+        Image.fromarray(image, mode="RGB").save(buffer, format="PNG")
+        height, width = image.shape[:2]
+        # the image plugin's layout: [width, height, encoded image...] as strings
+        tensor = tensor_util.make_tensor_proto(
+            np.array([str(width).encode(), str(height).encode(), buffer.getvalue()], dtype=object)
+        )
+        metadata = image_metadata.create_summary_metadata(display_name=None, description=None)
+        self._add(summary_pb2.Summary.Value(tag=tag, tensor=tensor, metadata=metadata), step)
+
+    def close(self) -> None:
+        self._writer.close()
+
+    def __enter__(self) -> EventWriter:
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        self.close()
+        return False
+
+    def _add(self, value: summary_pb2.Summary.Value, step: int) -> None:
+        self._add_summary(summary_pb2.Summary(value=[value]), step)
+
+    def _add_summary(self, summary: summary_pb2.Summary, step: int) -> None:
+        self._writer.add_event(event_pb2.Event(wall_time=time.time(), step=int(step), summary=summary))
+
+
+def new_run_dir(logdir: str | os.PathLike, name: str) -> Path:
+    """Create logdir/name-YYYYmmdd-HHMMSS, adding -2, -3, ... when that exists already."""
+    logdir = ensure_dir(logdir)
+    stem = f"{name}-{datetime.now():%Y%m%d-%H%M%S}"
+    for attempt in range(1, 1000):
+        candidate = logdir / (stem if attempt == 1 else f"{stem}-{attempt}")
+        try:
+            candidate.mkdir()  # exclusive: two runs in the same second get different folders
+            return candidate
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise CatnetError(f"cannot create TensorBoard run folder {candidate}: {exc.strerror or exc}") from None
+    raise CatnetError(f"too many TensorBoard runs named {stem} in {logdir}")
+
+
+def write_training_run(logdir: str | os.PathLike, run) -> Path:
+    """Write a `catnet.training.Run` as logdir/<impl>-<dtype>-<time>; returns that folder.
+
+    Costs at every iteration (step i = the cost before update i), both
+    accuracies and the final weights at step `iterations` (after the last
+    update), initial weights at step 0, and the hyperparameters. The folder is
+    removed again if writing fails.
+    """
+    config = run.config
+    run_dir = new_run_dir(logdir, f"{run.impl}-{config.dtype}")
+    try:
+        with EventWriter(run_dir) as writer:
+            writer.hparams(training_hparams(run), trial_id=run_dir.name)
+            for iteration, cost in enumerate(run.result.costs):
+                writer.scalar("cost", float(cost), step=iteration)
+            writer.scalar("accuracy/train", run.train_accuracy, step=config.iterations)
+            writer.scalar("accuracy/test", run.test_accuracy, step=config.iterations)
+            for step, params in ((0, run.initial), (config.iterations, run.result.params)):
+                for name, array in params.named_arrays().items():
+                    writer.histogram(f"weights/{name}", array, step=step)
+    except BaseException:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+    return run_dir
+
+
+def training_hparams(run) -> dict[str, HParamValue]:
+    """The config as HParams values: the layer list as text, torch's device when it ran."""
+    config = run.config
+    values: dict[str, HParamValue] = {
+        "impl": run.impl,
+        "layers": ",".join(map(str, config.layers)),
+        "init": config.init,
+        "learning_rate": config.learning_rate,
+        "iterations": config.iterations,
+        "seed": config.seed,
+        "dtype": config.dtype,
+        "flatten": config.flatten,
+        "first_layer": run.result.first_layer,
+    }
+    if run.backend:
+        values["device"] = str(run.backend.get("device"))
+    return values
