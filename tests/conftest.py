@@ -12,7 +12,19 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-REAL_DATA = Path(os.environ.get("CATNET_DATA", REPO.parent / "shared" / "data"))
+
+
+def _real_data_dir() -> Path:
+    """Where the real files are: $CATNET_DATA, else ./datasets, else ../shared/data (this team's checkout)."""
+    if os.environ.get("CATNET_DATA"):
+        return Path(os.environ["CATNET_DATA"])
+    for candidate in (REPO / "datasets", REPO.parent / "shared" / "data"):
+        if (candidate / "train_catvnoncat.h5").is_file():
+            return candidate
+    return REPO / "datasets"
+
+
+REAL_DATA = _real_data_dir()
 
 
 def write_split(path: Path, prefix: str, images: np.ndarray, labels: np.ndarray, classes: bool = True) -> Path:
@@ -48,7 +60,7 @@ def real_data() -> Path:
     if not (REAL_DATA / "train_catvnoncat.h5").is_file():
         if os.environ.get("CI"):
             pytest.fail(f"the real dataset must be present in CI, looked in {REAL_DATA}")
-        pytest.skip(f"real dataset not found in {REAL_DATA} (set CATNET_DATA)")
+        pytest.skip(f"real dataset not found in {REAL_DATA} (run catnet fetch-data, or set CATNET_DATA)")
     return REAL_DATA
 
 
