@@ -16,6 +16,8 @@ from catnet.errors import CatnetError
 # (name, module): each module has `register(subparsers)` that adds the parser and sets `run`
 COMMANDS = (
     ("train", "catnet.commands.train"),
+    ("unroll", "catnet.commands.unroll"),
+#    ("neurons", "catnet.commands.neurons"),
 )
 
 
