@@ -17,7 +17,7 @@ from catnet.errors import CatnetError
 COMMANDS = (
     ("train", "catnet.commands.train"),
     ("unroll", "catnet.commands.unroll"),
-#    ("neurons", "catnet.commands.neurons"),
+    ("neurons", "catnet.commands.neurons"),
 )
 
 

@@ -127,13 +127,13 @@ def _document(config, runs, mismatches, equivalences, majority, tolerance) -> di
 def _write(out: Path, logdir: Path, document: dict, runs, report: str) -> None:
     from torch.utils.tensorboard import SummaryWriter
 
-    from catnet.figfiles import save_png
+    from catnet.figfiles import render, save_png
     from catnet.reports import write_json
     from interpret.figures_unroll import cost_curves
 
     write_json(out / "unroll.json", document)
-    figure = cost_curves(runs)
-    save_png(out / "costs.png", figure)
+    pixels = render(cost_curves(runs))
+    save_png(out / "costs.png", pixels)
     print(f"\nWrote {out / 'costs.png'} and {out / 'unroll.json'}")
 
     for r in runs:  # one run per order, so TensorBoard overlays the curves in one chart
@@ -143,6 +143,6 @@ def _write(out: Path, logdir: Path, document: dict, runs, report: str) -> None:
             writer.add_scalar("unroll/train_accuracy", r.train_accuracy, len(r.costs) - 1)
             writer.add_scalar("unroll/test_accuracy", r.test_accuracy, len(r.costs) - 1)
     with SummaryWriter(log_dir=str(logdir / "summary")) as writer:
-        writer.add_figure("unroll/costs", figure)
+        writer.add_image("unroll/costs", pixels, dataformats="HWC")
         writer.add_text("unroll/report", "```\n" + report + "\n```")
     print(f"Wrote TensorBoard runs under {logdir} (tensorboard --logdir {logdir})")
