@@ -28,5 +28,6 @@ def save_png(path: str | os.PathLike, pixels: np.ndarray) -> Path:
 
     path = Path(path)
     with atomic_path(path) as tmp:
-        Image.fromarray(pixels).save(tmp, format="PNG")
+        # photos barely compress: level 1 writes files ~2% larger in well under half the time
+        Image.fromarray(pixels).save(tmp, format="PNG", compress_level=1)
     return path

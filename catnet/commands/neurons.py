@@ -44,8 +44,6 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    import torch
-
     from catnet.data import load_dataset
     from catnet.modelfile import load_model
     from catnet.outputs import ensure_dir
@@ -63,6 +61,8 @@ def run(args) -> int:
         seed=args.am_seed,
     )
     out, logdir = ensure_dir(args.out), ensure_dir(args.logdir)
+    import torch  # after the checks: a bad input fails fast
+
     # the tensors are a few units x 12288: thread hand-offs cost more than they save, and on a
     # busy machine two threads per process made activation maximisation 15x slower
     torch.set_num_threads(1)
