@@ -57,12 +57,20 @@ class Equivalence:
     order: str
     weight_differences: tuple[float, ...]  # per layer: ||W_l - W_l_ref||_F / ||W_l_ref||_F
     bias_differences: tuple[float, ...]  # per layer, the same for b_l
-    start_cost_difference: float  # |cost - cost_ref| at iteration 0: one forward pass apart
-    cost_difference: float  # max over iterations of |cost - cost_ref|
+    cost_differences: np.ndarray  # (iterations,) |cost - cost_ref| at each iteration
+
+    @property
+    def cost_difference(self) -> float:
+        return float(self.cost_differences.max())
 
     @property
     def max_difference(self) -> float:
         return max(self.weight_differences + self.bias_differences)
+
+    def agreeing_iterations(self, threshold: float) -> int:
+        """How many iterations, from the first, the two costs stay within `threshold`."""
+        apart = np.flatnonzero(self.cost_differences > threshold)
+        return int(apart[0]) if len(apart) else len(self.cost_differences)
 
 
 def check_orders(reference: str, others: tuple[str, ...], image_shape) -> tuple[str, ...]:
@@ -157,8 +165,7 @@ def permutation_equivalence(dataset: Dataset, config: TrainConfig, reference: Or
             _relative(W, ref.W) for W, ref in zip(weights, reference.params.layers)
         ),
         bias_differences=tuple(_relative(layer.b, ref.b) for layer, ref in zip(trained, reference.params.layers)),
-        start_cost_difference=float(abs(result.costs[0] - reference.costs[0])),
-        cost_difference=float(np.max(np.abs(result.costs - reference.costs))),
+        cost_differences=np.abs(result.costs - reference.costs),
     )
 
 
