@@ -11,9 +11,12 @@ from catnet.errors import CatnetError
 from catnet.flatten import FlattenOrder, flatten_order
 from catnet.modelfile import ModelFile
 from interpret.maximize import Maximization, MaximizeSettings, maximize_all
-from interpret.span import LEAST_SQUARES, SpanFit, check_stored, least_squares_coefficients, reconstruction_error, span_fit
+from interpret.span import (
+    LEAST_SQUARES, SpanFit, check_stored, least_squares_coefficients, reconstruction_error, span_fit,
+)
 from interpret.templates import Templates, first_layer_templates, initial_parameters
 from interpret.units import HiddenMap, TopK, hidden_map, preactivations, principal_components, top_k
+from numpy_impl.init import SCHEMES
 
 SPLITS = ("train", "test")
 
@@ -51,6 +54,9 @@ def check_inputs(model: ModelFile, dataset: Dataset, k: int) -> FlattenOrder:
             f"{dataset.directory} holds {_shape(dataset.image_shape)} images"
         )
     order = flatten_order(model.flatten, model.image_shape)
+    if model.init not in SCHEMES:
+        raise CatnetError(f"the model's init scheme {model.init!r} is unknown, so W1_init cannot be redrawn; "
+                          f"known: {', '.join(SCHEMES)}")
     check_stored(model.span_coefficients, model.layer_sizes[1], len(dataset.train))
     smallest = min(len(dataset.train), len(dataset.test))
     if k > smallest:

@@ -17,8 +17,8 @@ from tests.conftest import assert_clean_error, run_cli
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-def model_file(path, params, image_shape, C=None, flatten="course"):
-    return save_model(path, ModelFile(params=params, init="dls", seed=1, flatten=flatten,
+def model_file(path, params, image_shape, C=None, flatten="course", init="dls"):
+    return save_model(path, ModelFile(params=params, init=init, seed=1, flatten=flatten,
                                       image_shape=image_shape, span_coefficients=C))
 
 
@@ -103,3 +103,10 @@ def test_neurons_refuses_an_unknown_flatten_order_in_the_model(tiny_data, tmp_pa
     model = model_file(tmp_path / "m.npz", initialize((48, 3, 1)), (4, 4, 3), flatten="spiral")
     proc = run_cli("neurons", model, "--data", tiny_data, "--out", tmp_path / "out", "--logdir", tmp_path / "runs")
     assert_clean_error(proc, "unknown flatten order 'spiral'")
+
+
+def test_neurons_refuses_a_model_whose_initial_weights_cannot_be_redrawn(tiny_data, tmp_path):
+    model = model_file(tmp_path / "m.npz", initialize((48, 3, 1)), (4, 4, 3), init="lecun")
+    proc = run_cli("neurons", model, "--data", tiny_data, "--out", tmp_path / "out", "--logdir", tmp_path / "runs")
+    assert_clean_error(proc, "init scheme 'lecun' is unknown")
+    assert not (tmp_path / "out").exists()

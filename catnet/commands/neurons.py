@@ -33,7 +33,7 @@ def register(subparsers) -> None:
     parser.add_argument("--k", type=positive_int, default=5, help="images per unit in each strip (highest and lowest)")
     parser.add_argument("--am-steps", type=positive_int, default=200, help="activation maximisation: gradient-ascent steps")
     parser.add_argument("--am-radius", type=positive_float, default=None,
-                        help="activation maximisation: bound on ||x||_2 (default: the median norm of a training image)")
+                        help="activation maximisation: bound on ||x||_2; None: the median norm of a training image")
     parser.add_argument("--am-smoothness", type=non_negative_float, default=0.01,
                         help="activation maximisation: weight of the sum of squared neighbour differences")
     parser.add_argument("--am-seed", type=int, default=0, help="activation maximisation: seed of the random start")
@@ -64,7 +64,7 @@ def run(args) -> int:
     import torch  # after the checks: a bad input fails fast
 
     # the tensors are a few units x 12288: thread hand-offs cost more than they save, and on a
-    # busy machine two threads per process made activation maximisation 15x slower
+    # busy 2-core machine two threads per process made activation maximisation 15-30x slower
     torch.set_num_threads(1)
 
     analysis = analyse(model, dataset, args.k, settings)
