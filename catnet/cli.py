@@ -19,6 +19,8 @@ COMMANDS = (
     ("train", "catnet.commands.train"),
     ("predict", "catnet.commands.predict"),
     ("fetch-data", "catnet.commands.fetch_data"),
+    ("unroll", "catnet.commands.unroll"),
+    ("neurons", "catnet.commands.neurons"),
 )
 
 

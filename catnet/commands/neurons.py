@@ -1,0 +1,132 @@
+"""catnet neurons: what a trained model's hidden units respond to, as pictures and numbers."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from catnet.cli import add_command, positive_float, positive_int
+
+CLASS = {0: "non-cat", 1: "cat"}
+
+
+def non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be zero or more, got {text!r}")
+    return value
+
+
+def register(subparsers) -> None:
+    parser = add_command(
+        subparsers, "neurons", "show what a trained model's hidden units learned",
+        "For a model saved by 'catnet train --save' (either implementation): the first-layer weights as "
+        "images; the training images each first-layer unit is built from (W1 = W1_init + C X^T); the images "
+        "that drive every unit most and least; the input that maximises each unit (activation maximisation); "
+        "and the last hidden layer's map of all images in TensorBoard's projector.",
+    )
+    parser.add_argument("model", metavar="MODEL", help="a model file (.npz) written by catnet train --save")
+    parser.add_argument("--data", metavar="DIR", help="folder with the two .h5 files (else $CATNET_DATA, else ./datasets)")
+    parser.add_argument("--k", type=positive_int, default=5, help="images per unit in each strip (highest and lowest)")
+    parser.add_argument("--am-steps", type=positive_int, default=200, help="activation maximisation: gradient-ascent steps")
+    parser.add_argument("--am-radius", type=positive_float, default=None,
+                        help="activation maximisation: bound on ||x||_2; None: the median norm of a training image")
+    parser.add_argument("--am-smoothness", type=non_negative_float, default=0.01,
+                        help="activation maximisation: weight of the sum of squared neighbour differences")
+    parser.add_argument("--am-seed", type=int, default=0, help="activation maximisation: seed of the random start")
+    parser.add_argument("--out", default="out/neurons", metavar="DIR", help="write the PNG figures and summary.json here")
+    parser.add_argument("--logdir", default="runs/neurons", metavar="DIR",
+                        help="write the figures and the hidden-layer embedding for TensorBoard here")
+    parser.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from catnet.data import load_dataset
+    from catnet.modelfile import load_model
+    from catnet.outputs import ensure_dir
+    from interpret.figures_neurons import neurons_figures
+    from interpret.maximize import MaximizeSettings
+    from interpret.neurons import analyse, check_inputs, default_radius, summary
+
+    model = load_model(args.model)
+    dataset = load_dataset(args.data)
+    order = check_inputs(model, dataset, args.k)
+    settings = MaximizeSettings(
+        radius=args.am_radius or default_radius(dataset, order),
+        steps=args.am_steps,
+        smoothness=args.am_smoothness,
+        seed=args.am_seed,
+    )
+    out, logdir = ensure_dir(args.out), ensure_dir(args.logdir)
+    import torch  # after the checks: a bad input fails fast
+
+    # the tensors are a few units x 12288: thread hand-offs cost more than they save, and on a
+    # busy 2-core machine two threads per process made activation maximisation 15-30x slower
+    torch.set_num_threads(1)
+
+    analysis = analyse(model, dataset, args.k, settings)
+    figures = neurons_figures(analysis, dataset)
+    document = {
+        "model": {"path": str(args.model), "layers": list(model.layer_sizes), "init": model.init, "seed": model.seed,
+                  "flatten": model.flatten, "dtype": str(model.params.dtype), "extra": model.extra},
+        "data": {"directory": str(dataset.directory), "train_images": len(dataset.train), "test_images": len(dataset.test)},
+        "k": args.k,
+        **summary(analysis, dataset),
+        "figures": [f"{name}.png" for name in figures],
+    }
+    print(_report(args, model, analysis))
+    _write(out, logdir, figures, document, analysis)
+    return 0
+
+
+def _report(args, model, analysis) -> str:
+    span, lsq = analysis.span, analysis.least_squares
+    lines = [
+        f"Model {args.model}: layers {list(model.layer_sizes)}, init {model.init} seed {model.seed}, "
+        f"{model.flatten} pixel order, {model.params.dtype}",
+        f"W1 = W1_init + C X^T with {span.source} C {span.C.shape}: relative error {span.relative_error:.1e} "
+        "(of W1 - W1_init)" + (f"; least squares gives {lsq.relative_error:.1e}" if span is not lsq else ""),
+        f"Top and bottom {args.k} train and test images for every unit of {len(analysis.maximizations)} layers",
+        f"Activation maximisation, ||x|| <= {analysis.maximize.radius:.2f}, {analysis.maximize.steps} steps, "
+        f"smoothness {analysis.maximize.smoothness:g}:",
+    ]
+    for result in analysis.maximizations:
+        lines.append(f"  layer {result.layer}: z per unit " + " ".join(f"{z:.1f}" for z in result.z[-1]))
+    return "\n".join(lines)
+
+
+def _write(out: Path, logdir: Path, figures: dict, document: dict, analysis) -> None:
+    import numpy as np
+    import torch
+    from torch.utils.tensorboard import SummaryWriter
+
+    from catnet.figfiles import render, save_png
+    from catnet.reports import write_json
+
+    pixels = {name: render(figure) for name, figure in figures.items()}  # drawn once, for both outputs
+    for name, image in pixels.items():
+        save_png(out / f"{name}.png", image)
+    write_json(out / "summary.json", document)
+    print(f"Wrote {len(figures)} figures and summary.json to {out}")
+    with SummaryWriter(log_dir=str(logdir)) as writer:
+        for name, image in pixels.items():
+            writer.add_image(f"neurons/{name}", image, dataformats="HWC")
+        hidden = analysis.hidden
+        if hidden is not None:
+            writer.add_embedding(
+                torch.from_numpy(hidden.features),
+                metadata=[
+                    [split, str(index), CLASS[int(label)], CLASS[int(prediction)], f"{p:.3f}"]
+                    for split, index, label, prediction, p in zip(
+                        hidden.split, hidden.index, hidden.label, hidden.prediction, hidden.probability
+                    )
+                ],
+                metadata_header=["split", "index", "label", "prediction", "p_cat"],
+                label_img=torch.from_numpy(np.ascontiguousarray(hidden.images.transpose(0, 3, 1, 2)) / 255.0),
+                tag=f"layer{hidden.layer}_activations",
+            )
+    print(f"Wrote TensorBoard figures" + (" and the hidden-layer embedding" if analysis.hidden is not None else "")
+          + f" to {logdir} (tensorboard --logdir {logdir})")

@@ -1,0 +1,1 @@
+"""Explaining the trained network: attributions and what the hidden units learned."""

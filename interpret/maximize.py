@@ -1,0 +1,115 @@
+"""Activation maximisation (Erhan et al. 2009): the input of bounded norm that drives a unit hardest.
+
+For a unit with pre-activation z(x) (its ReLU input; for the output, the
+"cat" logit) find x of norm at most `radius` maximising
+    z(x) - smoothness * S(x),   S = sum of squared differences of neighbouring pixel values,
+by projected gradient ascent from a seeded random start. A step that would
+lower this objective is refused and the unit's step size halved, so the
+objective never decreases from one recorded step to the next. Every unit of
+a layer is optimised at once, as the rows of one batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from catnet.errors import CatnetError
+from catnet.flatten import FlattenOrder
+from numpy_impl.params import Params
+
+
+@dataclass(frozen=True)
+class MaximizeSettings:
+    radius: float  # the bound on ||x||_2, in the network's input scale ([0, 1] pixels)
+    steps: int = 200  # gradient-ascent steps
+    smoothness: float = 0.01  # weight of S(x)
+    seed: int = 0  # seeds the random start
+    first_step: float = 0.05  # initial step length, as a fraction of radius
+
+    def __post_init__(self) -> None:
+        if not self.radius > 0:
+            raise CatnetError(f"the norm bound must be positive, got {self.radius!r}")
+        if self.steps <= 0:
+            raise CatnetError(f"activation maximisation needs at least one step, got {self.steps!r}")
+        if self.smoothness < 0:
+            raise CatnetError(f"the smoothness weight cannot be negative, got {self.smoothness!r}")
+
+
+@dataclass(frozen=True)
+class Maximization:
+    """One layer's units, each with the input that maximises it."""
+
+    layer: int  # 1-based; the last layer is the output logit
+    images: np.ndarray  # (n_units, H, W, C): the maximising inputs, in the network's input scale
+    z: np.ndarray  # (steps + 1, n_units): the unit's pre-activation after each step (row 0: the start)
+    objective: np.ndarray  # (steps + 1, n_units): z - smoothness * S, non-decreasing down each column
+    norms: np.ndarray  # (n_units,) ||x||_2 of the result, at most radius
+
+
+def roughness(images):
+    """S: sum of squared differences between vertically and horizontally adjacent values; (n, H, W, C) -> (n,)."""
+    vertical = images[:, 1:] - images[:, :-1]
+    horizontal = images[:, :, 1:] - images[:, :, :-1]
+    return (vertical**2).sum(dim=(1, 2, 3)) + (horizontal**2).sum(dim=(1, 2, 3))
+
+
+def maximize_layer(params: Params, order: FlattenOrder, layer: int, settings: MaximizeSettings) -> Maximization:
+    """Maximise every unit of `layer` (1-based) of the network `params` reading images in `order`."""
+    import torch
+
+    from torch_impl.model import CatNet
+
+    if not 1 <= layer <= len(params.layers):
+        raise CatnetError(f"layer must be between 1 and {len(params.layers)}, got {layer!r}")
+    model = CatNet.from_params(params, dtype=torch.float64)
+    perm = torch.from_numpy(order.perm)
+    n_units = params.layer_sizes[layer]
+    unit = torch.arange(n_units)
+
+    def objective(x):  # x (n_units, H, W, C) -> z, objective, both (n_units,)
+        Zs, _ = model.forward_all(x.reshape(n_units, -1)[:, perm])  # rows in the network's order
+        z = Zs[layer - 1][unit, unit]  # row j drives unit j
+        return z, z - settings.smoothness * roughness(x)
+
+    generator = torch.Generator().manual_seed(settings.seed)
+    x = torch.randn((n_units,) + order.image_shape, generator=generator, dtype=torch.float64)
+    x = _project(x, 0.1 * settings.radius)  # a faint random start inside the ball
+    step = torch.full((n_units,), settings.first_step * settings.radius, dtype=torch.float64)
+    with torch.no_grad():
+        z, value = objective(x)
+    zs, values = [z], [value]
+    for _ in range(settings.steps):
+        x.requires_grad_(True)
+        _, traced = objective(x)
+        (grad,) = torch.autograd.grad(traced.sum(), x)  # rows are independent: row j's gradient is unit j's
+        with torch.no_grad():
+            direction = grad / grad.flatten(1).norm(dim=1).clamp_min(1e-300).view(-1, 1, 1, 1)
+            candidate = _project(x.detach() + step.view(-1, 1, 1, 1) * direction, settings.radius)
+            z_new, value_new = objective(candidate)
+            accept = value_new > value  # a refused step keeps x and halves the step
+            x = torch.where(accept.view(-1, 1, 1, 1), candidate, x.detach())
+            z = torch.where(accept, z_new, z)
+            value = torch.where(accept, value_new, value)
+            step = torch.where(accept, (step * 1.5).clamp_max(settings.radius), step / 2)
+        zs.append(z)
+        values.append(value)
+    return Maximization(
+        layer=layer,
+        images=x.detach().numpy(),
+        z=torch.stack(zs).numpy(),
+        objective=torch.stack(values).numpy(),
+        norms=x.detach().flatten(1).norm(dim=1).numpy(),
+    )
+
+
+def maximize_all(params: Params, order: FlattenOrder, settings: MaximizeSettings) -> tuple[Maximization, ...]:
+    """Every hidden layer and the output logit."""
+    return tuple(maximize_layer(params, order, layer, settings) for layer in range(1, len(params.layers) + 1))
+
+
+def _project(x, radius: float):
+    """Onto the ball ||x||_2 <= radius, row by row; x (n, H, W, C)."""
+    norms = x.flatten(1).norm(dim=1).view(-1, 1, 1, 1)
+    return x * (radius / norms.clamp_min(1e-300)).clamp_max(1.0)
