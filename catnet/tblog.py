@@ -23,6 +23,7 @@ from tensorboard.plugins.histogram import summary_v2 as histogram_summary
 from tensorboard.plugins.hparams import summary_v2 as hparams_summary
 from tensorboard.plugins.image import metadata as image_metadata
 from tensorboard.plugins.scalar import summary_v2 as scalar_summary
+from tensorboard.plugins.text import summary_v2 as text_summary
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 from tensorboard.util import tensor_util
 
@@ -73,6 +74,9 @@ class EventWriter:
         )
         metadata = image_metadata.create_summary_metadata(display_name=None, description=None)
         self._add(summary_pb2.Summary.Value(tag=tag, tensor=tensor, metadata=metadata), step)
+
+    def text(self, tag: str, markdown: str, step: int = 0) -> None:
+        self._add_summary(text_summary.text_pb(tag, markdown), step)
 
     def close(self) -> None:
         self._writer.close()

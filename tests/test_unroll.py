@@ -73,8 +73,9 @@ def test_unroll_end_to_end_on_the_real_data(real_data, tmp_path):
     assert document["equivalence"]["within_tolerance"] is True
     assert max(r["max_difference"] for r in document["equivalence"]["runs"]) <= rounding_tolerance("float64")
     assert (out / "costs.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    [experiment] = logdir.glob("unroll-*")  # one fresh folder per invocation
     for name in ("course", "planar", "random-0", "summary"):
-        assert list((logdir / name).glob("events.out.tfevents.*")), name
+        assert list((experiment / name).glob("events.out.tfevents.*")), name
 
 
 @pytest.mark.parametrize(

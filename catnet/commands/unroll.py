@@ -130,10 +130,9 @@ def _document(config, runs, mismatches, equivalences, majority, tolerance) -> di
 
 
 def _write(out: Path, logdir: Path, document: dict, runs, report: str) -> None:
-    from torch.utils.tensorboard import SummaryWriter
-
     from catnet.figfiles import render, save_png
     from catnet.reports import write_json
+    from catnet.tblog import EventWriter, new_run_dir
     from interpret.figures_unroll import cost_curves
 
     write_json(out / "unroll.json", document)
@@ -141,13 +140,14 @@ def _write(out: Path, logdir: Path, document: dict, runs, report: str) -> None:
     save_png(out / "costs.png", pixels)
     print(f"\nWrote {out / 'costs.png'} and {out / 'unroll.json'}")
 
+    experiment = new_run_dir(logdir, "unroll")  # a fresh folder per invocation: re-runs do not pile up curves
     for r in runs:  # one run per order, so TensorBoard overlays the curves in one chart
-        with SummaryWriter(log_dir=str(logdir / r.order)) as writer:
+        with EventWriter(experiment / r.order) as writer:
             for iteration, cost in enumerate(r.costs):
-                writer.add_scalar("unroll/cost", float(cost), iteration)
-            writer.add_scalar("unroll/train_accuracy", r.train_accuracy, len(r.costs) - 1)
-            writer.add_scalar("unroll/test_accuracy", r.test_accuracy, len(r.costs) - 1)
-    with SummaryWriter(log_dir=str(logdir / "summary")) as writer:
-        writer.add_image("unroll/costs", pixels, dataformats="HWC")
-        writer.add_text("unroll/report", "```\n" + report + "\n```")
-    print(f"Wrote TensorBoard runs under {logdir} (tensorboard --logdir {logdir})")
+                writer.scalar("unroll/cost", float(cost), iteration)
+            writer.scalar("unroll/train_accuracy", r.train_accuracy, len(r.costs) - 1)
+            writer.scalar("unroll/test_accuracy", r.test_accuracy, len(r.costs) - 1)
+    with EventWriter(experiment / "summary") as writer:
+        writer.image("unroll/costs", pixels, step=0)
+        writer.text("unroll/report", "```\n" + report + "\n```")
+    print(f"Wrote TensorBoard runs under {experiment} (tensorboard --logdir {logdir})")
