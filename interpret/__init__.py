@@ -1,0 +1,1 @@
+"""Explaining the trained network: attributions, their quality checks, hidden-unit experiments."""
