@@ -141,7 +141,8 @@ def _explain(args, model_file, dataset, split_name, indices, methods, settings, 
         evaluation_seconds = time.perf_counter() - started
 
     host_images = images.cpu().numpy().astype(np.float64)  # (N, H, W, C) in [0, 1]
-    written = _write_figures(out, args.logdir, host_images, results, verdicts, evaluation)
+    stems = [f"{split_name}-{index:03d}" for index in indices]  # test-007.png sorts in index order
+    written = _write_figures(out, args.logdir, host_images, results, verdicts, stems, evaluation)
     document = _summary_document(args, model_file, split_name, indices, verdicts, results, evaluation, settings,
                                  {"attribution": attribution_seconds,
                                   **({"evaluation": evaluation_seconds} if evaluation else {})})
@@ -170,7 +171,7 @@ class _bar:
         return False
 
 
-def _write_figures(out: Path, logdir, images, results, verdicts, evaluation) -> int:
+def _write_figures(out: Path, logdir, images, results, verdicts, stems, evaluation) -> int:
     """Render every figure once; write it as a PNG (atomically) and, with --logdir, to TensorBoard."""
     from interpret import figures
 
@@ -190,9 +191,8 @@ def _write_figures(out: Path, logdir, images, results, verdicts, evaluation) -> 
         count += 1
 
     with _bar(len(verdicts) + len(results) + (2 if evaluation else 0), "drawing", "fig") as bar:
-        for row, verdict in enumerate(verdicts):
-            name = verdict.name.replace(" #", "-")
-            emit(name, f"images/{name}", figures.image_figure(images[row], {m: r.maps[row] for m, r in results.items()}, verdict))
+        for row, (verdict, stem) in enumerate(zip(verdicts, stems)):
+            emit(stem, f"images/{stem}", figures.image_figure(images[row], {m: r.maps[row] for m, r in results.items()}, verdict))
             bar.update(1)
         for method, result in results.items():
             emit(f"overview-{method}", f"overview/{method}", figures.overview_figure(images, result.maps, verdicts, method))
