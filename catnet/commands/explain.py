@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -16,13 +17,13 @@ IMAGE_CHUNK = 10  # images per progress-bar step
 
 
 def register(subparsers) -> None:
-    methods = "; ".join(f"{m.name}: {m.summary}" for m in METHODS.values())
+    methods = "\n".join(f"  {m.name:21s} {m.summary}" for m in METHODS.values())
     parser = add_command(
         subparsers, "explain", "attribution maps of a trained model on test images, and checks that they mean something",
-        "Attribute the cat logit of a trained model (from either implementation) to the pixels of the chosen "
-        "images with Captum: positive = evidence for cat, negative = evidence for non-cat. Writes one PNG per image, "
-        "one overview PNG per method and summary.json; --evaluate adds deletion/insertion curves, the "
-        f"model-randomisation sanity check and integrated-gradients completeness. Methods: {methods}.",
+        "Attribute the cat logit of a trained model (from either implementation) to the pixels of the chosen\n"
+        "images with Captum: positive = evidence for cat, negative = evidence for non-cat. Writes one PNG per\n"
+        "image, one overview PNG per method and summary.json; --evaluate adds deletion/insertion curves, the\n"
+        f"model-randomisation sanity check and integrated-gradients completeness.\n\nmethods:\n{methods}",
     )
     parser.add_argument("--model", required=True, metavar="PATH", help="a model file written by 'catnet train --save'")
     parser.add_argument("--methods", default="all", metavar="LIST", help=f"comma-separated, from: {', '.join(METHODS)}; or all")
@@ -39,19 +40,26 @@ def register(subparsers) -> None:
                         help="seed of the stochastic methods, the noise baseline, random orders and random weights")
     parser.add_argument("--ig-steps", type=positive_int, default=DEFAULTS.ig_steps,
                         help="integrated-gradients steps; doubled per image (up to --ig-max-steps) while the completeness gap is too large")
-    parser.add_argument("--ig-max-steps", type=positive_int, default=DEFAULTS.ig_max_steps)
+    parser.add_argument("--ig-max-steps", type=positive_int, default=DEFAULTS.ig_max_steps,
+                        help="stop doubling here and warn if the gap is still too large")
     parser.add_argument("--ig-tolerance", type=positive_float, default=DEFAULTS.ig_tolerance,
                         help="acceptable |sum(map) - (F(x) - F(baseline))|, in logits")
     parser.add_argument("--batch-size", type=positive_int, default=DEFAULTS.batch_size,
                         help="rows through the network at a time (bounds memory)")
-    parser.add_argument("--dtype", choices=DTYPES, default="float64")
-    parser.add_argument("--device", choices=DEVICES, default="auto")
+    parser.add_argument("--dtype", choices=DTYPES, default="float64",
+                        help="float64 agrees with the NumPy reference to rounding; float32 is about twice as fast on CPU")
+    parser.add_argument("--device", choices=DEVICES, default="auto", help="auto = CUDA when there is one")
     parser.add_argument("--threads", type=positive_int, metavar="N",
                         help="CPU threads for torch (default: torch's choice); 1 is often faster on a busy machine")
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
+    # OpenMP threads spin while they wait for work; Captum's many short tensor ops then make them
+    # fight other processes for the cores: measured on a busy 2-core machine, 50 test images took
+    # 53-55 s spinning and 5 s passive. libgomp reads this once, when torch loads, so it goes first.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
     from catnet.data import load_dataset
     from catnet.errors import CatnetError
     from catnet.modelfile import load_model
@@ -131,26 +139,29 @@ def _explain(args, model_file, dataset, split_name, indices, methods, settings, 
     with _bar(len(methods) * len(indices), "attributing", "img") as bar:
         results = explain(model, images, indices, methods, settings, chunk=IMAGE_CHUNK,
                           on_progress=lambda method, done: (bar.set_postfix_str(method), bar.update(done)))
-    attribution_seconds = time.perf_counter() - started
+    seconds = {"attribution": time.perf_counter() - started}
     evaluation = None
     if args.evaluate:
         started = time.perf_counter()
         with _bar(evaluation_steps(len(methods), len(model.linears)), "evaluating", "step") as bar:
             evaluation = evaluate(model, images, indices, results, settings,
                                   on_progress=lambda what: (bar.set_postfix_str(what), bar.update(1)))
-        evaluation_seconds = time.perf_counter() - started
+        seconds["evaluation"] = time.perf_counter() - started
 
+    started = time.perf_counter()
     host_images = images.cpu().numpy().astype(np.float64)  # (N, H, W, C) in [0, 1]
     stems = [f"{split_name}-{index:03d}" for index in indices]  # test-007.png sorts in index order
     written = _write_figures(out, args.logdir, host_images, results, verdicts, stems, evaluation)
-    document = _summary_document(args, model_file, split_name, indices, verdicts, results, evaluation, settings,
-                                 {"attribution": attribution_seconds,
-                                  **({"evaluation": evaluation_seconds} if evaluation else {})})
+    seconds["figures"] = time.perf_counter() - started
     from catnet.reports import write_json
+    from interpret.summary import summary_document
 
+    document = summary_document(str(args.model), model_file, args.dtype, split_name, indices, verdicts, results,
+                                evaluation, settings, seconds)
     write_json(out / "summary.json", document)
-    _report(split_name, verdicts, results, evaluation, settings, attribution_seconds, args, device)
-    print(f"Wrote {written} PNGs and summary.json to {out}" + (f"; images in TensorBoard under {args.logdir}" if args.logdir else ""))
+    _report(split_name, verdicts, results, evaluation, settings, seconds, args, device)
+    print(f"Wrote {written} PNGs ({seconds['figures']:.1f} s) and summary.json to {out}"
+          + (f"; the images also in TensorBoard under {args.logdir}" if args.logdir else ""))
     return 0
 
 
@@ -216,95 +227,13 @@ def _write_png(path: Path, pixels) -> None:
         Image.fromarray(pixels[..., :3]).save(tmp, format="PNG", compress_level=3)
 
 
-def _summary_document(args, model_file, split_name, indices, verdicts, results, evaluation, settings, seconds) -> dict:
-    """summary.json: settings, then per image and per method the prediction, IG delta and quality figures."""
-    from dataclasses import asdict
-
-    per_image = []
-    for row, (index, verdict) in enumerate(zip(indices, verdicts)):
-        entry = {"split": split_name, "index": index, "label": verdict.label, "probability": verdict.probability,
-                 "predicted": verdict.predicted, "correct": verdict.correct, "methods": {}}
-        for method, result in results.items():
-            figures_ = {"attribution_sum": float(result.maps[row].sum())}
-            if result.delta is not None:
-                figures_["delta"] = float(result.delta[row])
-            if result.steps is not None:
-                figures_["steps"] = int(result.steps[row])
-            if evaluation is not None:
-                figures_["deletion_auc"] = float(evaluation.curves[method].deletion_auc[row])
-                figures_["insertion_auc"] = float(evaluation.curves[method].insertion_auc[row])
-                figures_["spearman_by_stage"] = evaluation.randomisation.spearman[method][:, row]
-            entry["methods"][method] = figures_
-        if evaluation is not None:
-            entry["random_order"] = {"deletion_auc": float(evaluation.random.deletion_auc[row]),
-                                     "insertion_auc": float(evaluation.random.insertion_auc[row])}
-        per_image.append(entry)
-    return {
-        "model": str(args.model),
-        "model_info": {"layers": list(model_file.layer_sizes), "flatten": model_file.flatten, **model_file.extra},
-        "target": "cat logit; positive attribution = evidence for cat",
-        "dtype": args.dtype,
-        "settings": asdict(settings),
-        "seconds": seconds,
-        "images": {"split": split_name, "count": len(indices),
-                   "wrong": [v.name for v in verdicts if not v.correct]},
-        "methods": {method: _method_summary(method, result, evaluation) for method, result in results.items()},
-        **({"evaluation": _evaluation_summary(evaluation)} if evaluation is not None else {}),
-        "per_image": per_image,
-    }
-
-
-def _method_summary(method, result, evaluation) -> dict:
-    import numpy as np
-
-    entry = {"description": METHODS[method].summary, "signed": METHODS[method].signed}
-    if result.delta is not None:
-        entry["max_abs_delta"] = float(np.abs(result.delta).max())
-    if result.steps is not None:
-        entry["steps_range"] = [int(result.steps.min()), int(result.steps.max())]
-    if evaluation is not None:
-        entry["deletion_auc_mean"] = float(evaluation.curves[method].deletion_auc.mean())
-        entry["insertion_auc_mean"] = float(evaluation.curves[method].insertion_auc.mean())
-        entry["spearman_mean_by_stage"] = evaluation.randomisation.mean(method)
-        entry["flagged_by_randomisation"] = method in evaluation.randomisation.flagged
-    return entry
-
-
-def _evaluation_summary(evaluation) -> dict:
-    import numpy as np
-
-    return {
-        "deletion_insertion": {
-            "explained_class": "the predicted one; deletion sets pixels black, insertion starts from a blurred copy",
-            "fractions": evaluation.random.fractions,
-            "mean_curves": {method: {"deletion": c.deletion.mean(axis=0), "insertion": c.insertion.mean(axis=0)}
-                            for method, c in evaluation.curves.items()},
-            "random_order": {"deletion_auc_mean": float(evaluation.random.deletion_auc.mean()),
-                             "insertion_auc_mean": float(evaluation.random.insertion_auc.mean()),
-                             "deletion": evaluation.random.deletion.mean(axis=0),
-                             "insertion": evaluation.random.insertion.mean(axis=0)},
-        },
-        "randomisation": {
-            "stages": list(evaluation.randomisation.stages),
-            "statistic": "Spearman rank correlation of |map| (channels summed), trained vs randomised",
-            "threshold": evaluation.randomisation.threshold,
-            "flagged": list(evaluation.randomisation.flagged),
-        },
-        "completeness": {
-            method: {"max_abs_gap": float(np.abs(c.gap).max()), "attribution_sum": c.attribution_sum,
-                     "output_gap": c.output_gap}
-            for method, c in evaluation.completeness.items()
-        },
-    }
-
-
-def _report(split_name, verdicts, results, evaluation, settings, seconds, args, device) -> None:
+def _report(split_name, verdicts, results, evaluation, settings, seconds: dict, args, device) -> None:
     """What a person reads on the terminal; the full figures are in summary.json."""
     import numpy as np
 
     wrong = sum(not v.correct for v in verdicts)
     print(f"Explained {len(verdicts)} {split_name} images ({len(verdicts) - wrong} right, {wrong} wrong) "
-          f"with {len(results)} methods in {seconds:.1f} s ({args.dtype}, {device})")
+          f"with {len(results)} method{'' if len(results) == 1 else 's'} in {seconds['attribution']:.1f} s ({args.dtype}, {device})")
     ig = results.get("integrated-gradients")
     if ig is not None:
         worst = float(np.abs(ig.delta).max())
@@ -318,7 +247,7 @@ def _report(split_name, verdicts, results, evaluation, settings, seconds, args, 
         print(f"deeplift: completeness gap at most {np.abs(results['deeplift'].delta).max():.1e} logits")
     if evaluation is None:
         return
-    print(f"\nEvaluation, means over {len(verdicts)} images (deletion: lower is better, insertion: higher is better;"
+    print(f"\nEvaluation ({seconds['evaluation']:.1f} s), means over {len(verdicts)} images (deletion: lower is better, insertion: higher is better;"
           " rho: rank correlation with the trained map once every layer is random)")
     print(f"  {'method':22s} {'deletion AUC':>12s} {'insertion AUC':>13s} {'rho':>6s}")
     for method, curve in evaluation.curves.items():
