@@ -154,3 +154,15 @@ def test_unknown_method_names_are_refused():
     assert parse_methods("occlusion, saliency,occlusion") == ("occlusion", "saliency")
     with pytest.raises(CatnetError, match="gradcam"):
         parse_methods("saliency,gradcam")
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("method", ["saliency", "integrated-gradients", "deeplift", "occlusion"])  # noisy ones draw from per-device generators
+def test_maps_on_cuda_match_the_cpu(method):
+    model, _ = tiny_model()
+    images = random_images(3)
+    on_cpu = attribute(model, images, [0, 1, 2], method, SMALL).maps
+    on_gpu = attribute(model.to("cuda"), images.to("cuda"), [0, 1, 2], method, SMALL).maps
+    # float64 on both; only the summation order of the GPU kernels differs
+    np.testing.assert_allclose(on_gpu, on_cpu, rtol=1e-9, atol=1e-12)

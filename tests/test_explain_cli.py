@@ -146,3 +146,15 @@ def test_explain_evaluate_on_the_real_data(tmp_path, real_data, course_model):
         assert len(figures["spearman_mean_by_stage"]) == 4
     assert "random order" in proc.stdout and "Flagged by the randomisation check" in proc.stdout
     assert not list(out.glob("*.part"))
+
+
+def test_cuda_without_a_gpu_is_refused_before_any_folder_is_made(tmp_path, tiny_data, tiny_model_file):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    out = tmp_path / "out"
+    proc = run_cli("explain", "--model", tiny_model_file, "--data", tiny_data, "--out", out,
+                   "--methods", "saliency", "--device", "cuda")
+    assert_clean_error(proc, "torch sees no CUDA GPU")
+    assert not out.exists()

@@ -84,11 +84,14 @@ def run(args) -> int:
     for flag, folder in (("--out", args.out), ("--logdir", args.logdir)):
         if folder and Path(folder).exists() and not Path(folder).is_dir():
             raise CatnetError(f"{flag} {folder} is a file, not a folder")
+    from torch_impl.device import resolve_device
+
+    device = resolve_device(args.device)  # --device cuda without a GPU: refused before any folder is made
     out = ensure_dir(args.out)
     if args.logdir:
         ensure_dir(args.logdir)
 
-    return _explain(args, model_file, dataset, split_name, indices, methods, settings, out)
+    return _explain(args, model_file, dataset, split_name, indices, methods, settings, device, out)
 
 
 def parse_images(text: str, train_size: int, test_size: int) -> tuple[str, list[int]]:
@@ -114,17 +117,15 @@ def parse_images(text: str, train_size: int, test_size: int) -> tuple[str, list[
     return "test", list(dict.fromkeys(indices))
 
 
-def _explain(args, model_file, dataset, split_name, indices, methods, settings, out: Path) -> int:
+def _explain(args, model_file, dataset, split_name, indices, methods, settings, device, out: Path) -> int:
     import numpy as np
 
     from interpret.attribution import explain
     from interpret.figures import Verdict
     from interpret.quality import evaluate, evaluation_steps
     from interpret.wrapper import image_model, to_tensor
-    from torch_impl.device import resolve_device
     from torch_impl.model import torch_dtype
 
-    device = resolve_device(args.device)
     if args.threads:
         import torch
 
