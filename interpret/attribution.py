@@ -126,7 +126,9 @@ def _numpy(tensor: torch.Tensor) -> np.ndarray:
 
 
 def _chunks(count: int, size: int):
-    for start in range(0, count, max(1, size)):
+    """Consecutive slices of at most `size` (at least 1) covering range(count)."""
+    size = max(1, size)
+    for start in range(0, count, size):
         yield slice(start, min(start + size, count))
 
 
@@ -168,7 +170,7 @@ def _integrated_gradients(model, images, baselines, ids, settings):
     n_steps = settings.ig_steps
     while True:
         # ~n_steps rows per image: chunk images so one call stays near batch_size rows
-        for part in _chunks(len(todo), max(1, settings.batch_size // n_steps)):
+        for part in _chunks(len(todo), settings.batch_size // n_steps):
             rows = torch.as_tensor(todo[part], device=images.device)
             attr, gap = method.attribute(
                 images[rows], baselines=baselines[rows], n_steps=n_steps,
@@ -217,8 +219,8 @@ def _occlusion(model, images, baselines, ids, settings):
         )
     method = Occlusion(model)
     maps = []
-    for part in _chunks(len(ids), max(1, settings.batch_size // 64)):
-        # several window positions per forward pass, about batch_size rows in all
+    # a few images per call, each with many window positions per forward pass: about batch_size rows a pass
+    for part in _chunks(len(ids), settings.batch_size // 64):
         per_eval = max(1, settings.batch_size // (part.stop - part.start))
         maps.append(method.attribute(
             images[part], sliding_window_shapes=(window, window, C), strides=(stride, stride, C),

@@ -11,7 +11,6 @@ plotting state; the caller renders and writes them.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
