@@ -21,6 +21,7 @@ COMMANDS = (
     ("fetch-data", "catnet.commands.fetch_data"),
     ("unroll", "catnet.commands.unroll"),
     ("neurons", "catnet.commands.neurons"),
+    ("explain", "catnet.commands.explain"),
 )
 
 

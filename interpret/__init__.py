@@ -1,1 +1,1 @@
-"""Explaining the trained network: attributions and what the hidden units learned."""
+"""Explaining the trained network: attributions and their quality checks, what the hidden units learned, why pixel order does not matter."""

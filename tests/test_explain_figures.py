@@ -1,0 +1,42 @@
+"""The colour scale and the figures' promises (mistakes marked, every panel drawn)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from interpret.figures import Verdict, image_figure, overview_figure, render, scaled
+
+MISTAKE_RGB = (214, 39, 40)  # figures.MISTAKE, #d62728
+
+
+def _red_pixels(pixels: np.ndarray) -> int:
+    return int(np.all(pixels[..., :3] == MISTAKE_RGB, axis=-1).sum())
+
+
+def test_scale_saturates_the_largest_two_percent_and_keeps_signs():
+    values = np.linspace(-1, 1, 200).reshape(10, 20, 1)  # (H, W, C=1)
+    values[0, 0, 0] = -50.0  # one outlier holding more than 2% of the total
+    signed = scaled(values, signed=True)
+    assert signed.min() == -1.0 and signed.max() <= 1.0
+    assert np.all(np.sign(signed) == np.sign(values[..., 0]))
+    magnitude = scaled(values, signed=False)
+    assert magnitude.min() >= 0.0 and magnitude.max() == 1.0
+    np.testing.assert_array_equal(scaled(np.zeros((4, 4, 3)), signed=True), np.zeros((4, 4)))
+
+
+def test_overview_frames_mistakes_in_red_and_nothing_else():
+    rng = np.random.default_rng(0)
+    images, maps = rng.random((3, 8, 8, 3)), rng.normal(size=(3, 8, 8, 3))
+    right = [Verdict(f"test #{i}", 1, 0.9) for i in range(3)]
+    one_wrong = right[:2] + [Verdict("test #2", 0, 0.9)]
+    assert _red_pixels(render(overview_figure(images, maps, right, "saliency"))) == 0
+    assert _red_pixels(render(overview_figure(images, maps, one_wrong, "saliency"))) > 8 * 8  # the frame, at least
+
+
+def test_image_figure_has_a_heatmap_and_an_overlay_per_method():
+    rng = np.random.default_rng(1)
+    image = rng.random((8, 8, 3))
+    few = render(image_figure(image, {"saliency": rng.normal(size=(8, 8, 3))}, Verdict("test #0", 1, 0.7)))
+    more = render(image_figure(image, {m: rng.normal(size=(8, 8, 3)) for m in ("saliency", "deeplift", "occlusion")},
+                               Verdict("test #0", 1, 0.7)))
+    assert more.shape[0] == few.shape[0] and more.shape[1] > few.shape[1]  # one column more per method
