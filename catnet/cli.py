@@ -20,6 +20,7 @@ THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"
 # (name, module): each module has `register(subparsers)` that adds the parser and sets `run`
 COMMANDS = (
     ("train", "catnet.commands.train"),
+    ("bench", "catnet.commands.bench"),
 )
 
 
