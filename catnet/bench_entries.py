@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -180,5 +181,17 @@ def _warm_torch_optim() -> None:
 
 
 def _peak_rss_mb() -> float | None:
+    """This program's peak resident memory.
+
+    On Linux ru_maxrss carries over the parent's peak through fork and exec
+    (the bench's own process, torch imported, would show in every entry), so
+    VmHWM of the process's own address space is read instead.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 2**10  # kB
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB on Linux
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB elsewhere

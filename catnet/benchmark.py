@@ -232,7 +232,7 @@ def report_document(report: BenchReport) -> dict:
         "machine": report.machine,
         "measures": {
             "median_seconds": "the training run alone (initial parameters in, trained parameters out), median over runs",
-            "peak_rss_mb": "peak resident memory of the entry's whole process (interpreter, libraries, data, run)",
+            "peak_rss_mb": "peak resident memory (VmHWM on Linux) of the entry's whole process (interpreter, libraries, data, run)",
             "cuda_peak_mb": "torch.cuda.max_memory_allocated during the training run",
             "process_seconds": "spawn to exit: imports, data load, the run, evaluation of both splits",
         },
