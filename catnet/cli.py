@@ -53,7 +53,7 @@ def one_thread_by_default(environ=os.environ) -> None:
 
     catnet's per-step products are small (20 x 209 x 209 in span form), with
     little to gain from a second core, and where the cores are shared a BLAS
-    or OpenMP worker spinning for a busy one made the course's loops 3-8x
+    or OpenMP worker spinning for a busy one made the course's loops 5-9x
     slower (measured: README, bench section).
     """
     for name in THREAD_VARIABLES:

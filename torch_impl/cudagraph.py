@@ -1,7 +1,7 @@
 """Running the training step eagerly, or on CUDA as one captured graph replayed per iteration.
 
-A step of this network is ~20 tiny kernels; on a GPU launching them costs
-more than running them, so after a few eager warm-up iterations the whole
+A step of this network is ~20 tiny kernels, each taking about as long to
+launch from Python as to run, so after a few eager warm-up iterations the whole
 step (forward, backward, SGD update) is captured once with torch.cuda.graph
 and replayed: one launch per iteration, parameters and gradients updated in
 place in the same memory. The warm-up iterations are real training steps,
@@ -43,8 +43,8 @@ def run_steps(
         for iteration in range(WARMUP_STEPS):
             costs.append(step())
             after_step(iteration, costs)
+    graph, static_cost = _capture(step, side)
     torch.cuda.current_stream().wait_stream(side)
-    graph, static_cost = _capture(step)
     for iteration in range(WARMUP_STEPS, iterations):
         if graph is None:
             costs.append(step())
@@ -55,11 +55,14 @@ def run_steps(
     return costs
 
 
-def _capture(step: Step) -> tuple[torch.cuda.CUDAGraph | None, torch.Tensor | None]:
-    """The step captured as a graph (capture runs nothing), or (None, None) if it cannot be captured."""
+def _capture(step: Step, stream: torch.cuda.Stream) -> tuple[torch.cuda.CUDAGraph | None, torch.Tensor | None]:
+    """The step captured as a graph (capture runs nothing), or (None, None) if it cannot be captured.
+
+    Captured on the warm-up stream, whose cuBLAS handle and workspace already exist.
+    """
     graph = torch.cuda.CUDAGraph()
     try:
-        with torch.cuda.graph(graph):
+        with torch.cuda.graph(graph, stream=stream):
             static_cost = step()  # zero_grad(set_to_none) inside: backward allocates .grad from the graph's pool
     except RuntimeError:
         torch.cuda.synchronize()
