@@ -10,9 +10,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import math
+import os
 import sys
 
 from catnet.errors import CatnetError
+
+# Read by OpenBLAS (NumPy), MKL and OpenMP (torch) when they load, so set before any command imports them.
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
 
 # (name, module): each module has `register(subparsers)` that adds the parser and sets `run`
 COMMANDS = (
@@ -22,6 +26,7 @@ COMMANDS = (
     ("unroll", "catnet.commands.unroll"),
     ("neurons", "catnet.commands.neurons"),
     ("explain", "catnet.commands.explain"),
+    ("bench", "catnet.commands.bench"),
 )
 
 
@@ -49,7 +54,20 @@ def build_parser() -> Parser:
     return parser
 
 
+def one_thread_by_default(environ=os.environ) -> None:
+    """BLAS and OpenMP on one thread unless the user has set the variables.
+
+    catnet's per-step products are small (20 x 209 x 209 in span form), with
+    little to gain from a second core, and where the cores are shared a BLAS
+    or OpenMP worker spinning for a busy one made the course's loops 5-9x
+    slower (measured: README, bench section).
+    """
+    for name in THREAD_VARIABLES:
+        environ.setdefault(name, "1")
+
+
 def main(argv: list[str] | None = None) -> int:
+    one_thread_by_default()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -44,9 +44,14 @@ def cost(ZL: np.ndarray, Y: np.ndarray) -> float:
     = -inf once AL saturates; from the logit it is
     max(Z, 0) - Z*Y + log(1 + e^-|Z|), finite for every finite Z.
     """
+    return float(batch_costs(ZL, Y)[0])
+
+
+def batch_costs(ZL_rows: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """`cost` of each row of ZL_rows (k, m) -- the logits of k iterations -- against Y (1, m): (k,)."""
     m = Y.shape[1]
-    losses = np.maximum(ZL, 0) - ZL * Y + np.log1p(np.exp(-np.abs(ZL)))  # (1, m)
-    return float(np.sum(losses) / m)
+    losses = np.maximum(ZL_rows, 0) - ZL_rows * Y + np.log1p(np.exp(-np.abs(ZL_rows)))  # (k, m)
+    return np.sum(losses, axis=1) / m
 
 
 def backward(params: Params, fp: ForwardPass, Y: np.ndarray, first_layer_dW: bool = True) -> tuple[Grads, np.ndarray]:

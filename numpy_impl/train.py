@@ -11,15 +11,15 @@ to rounding level.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from catnet.errors import TrainingDiverged
-from numpy_impl.network import backward, cost, forward
-from numpy_impl.params import Layer, Params
+from numpy_impl.inplace import InPlaceDescent
+from numpy_impl.network import batch_costs
+from numpy_impl.params import Params
 
 # on_log(iteration, cost): called every log_every iterations and at the last
 LogCallback = Callable[[int, float], None]
@@ -95,39 +95,43 @@ def train(
     """Train from `params` (left untouched) on X (n_x, m), Y (1, m).
 
     `on_log` sees the logged costs; `on_step`, when given, every state after an update.
+    The costs are computed from the saved logits a block at a time (every
+    logged iteration, every step when `on_step` is given), and a non-finite
+    cost raises TrainingDiverged naming the first iteration that had one.
     """
     if X.shape[0] != params.layer_sizes[0]:
         raise ValueError(f"X has {X.shape[0]} rows but the first layer expects {params.layer_sizes[0]} inputs")
     n_x, m = X.shape
-    n_1 = params.layer_sizes[1]
-    form = resolve_first_layer(first_layer, n_x, m, n_1, iterations)
-    params = params.copy()
-    W1_init = params.layers[0].W.copy()  # (n_1, n_x)
-    C = np.zeros((n_1, m), dtype=params.dtype)  # (n_1, m)
+    form = resolve_first_layer(first_layer, n_x, m, params.layer_sizes[1], iterations)
+    X, Y = X.astype(params.dtype, copy=False), Y.astype(params.dtype, copy=False)
+    descent = InPlaceDescent(params, X, Y, learning_rate, form)
     costs = np.empty(iterations, dtype=np.float64)
-    if form == "span":
-        gram = X.T @ X  # (m, m)
-        Z1_init = W1_init @ X  # (n_1, m)
-    b1 = params.layers[0].b
-    for iteration in range(iterations):
-        Z1 = Z1_init + C @ gram + b1 if form == "span" else None  # (n_1, m)
-        fp = forward(params, X, Z1=Z1)
-        c = cost(fp.Z[-1], Y)
-        costs[iteration] = c
-        if not math.isfinite(c):
-            raise TrainingDiverged(iteration, c)
-        if on_log is not None and should_log(iteration, iterations, log_every):
-            on_log(iteration, c)
-        grads, dZ1 = backward(params, fp, Y, first_layer_dW=(form == "primal"))
-        for index, (layer, grad) in enumerate(zip(params.layers, grads.layers)):
-            if index > 0 or form == "primal":
-                layer.W[...] -= learning_rate * grad.dW  # in place: the containers are frozen, the arrays are not
-            layer.b[...] -= learning_rate * grad.db
-        C -= learning_rate * dZ1  # the C-coordinates of W1's update: dW1 = dZ1 @ X.T
-        if on_step is not None:
-            on_step(StepState(iteration, c, params, C, form))
-    if form == "span":
-        first = Layer(W=W1_init + C @ X.T, b=params.layers[0].b)
-        params = Params((first,) + params.layers[1:])
-    check_finite(params, iterations - 1)
-    return TrainResult(params=params, costs=costs, span_coefficients=C, first_layer=form)
+    logits = np.empty((min(iterations, _COST_BLOCK), m), dtype=params.dtype)  # ZL rows not yet costed
+    first_pending = 0
+    # a diverging run goes on until the next block is costed; its inf/nan are caught there, not warned about
+    with np.errstate(over="ignore", invalid="ignore"):
+        for iteration in range(iterations):
+            logits[iteration - first_pending] = descent.step()[0]
+            logged = should_log(iteration, iterations, log_every)
+            if logged or on_step is not None or iteration - first_pending + 1 == len(logits):
+                _cost_block(costs, logits, Y, first_pending, iteration)
+                first_pending = iteration + 1
+            if logged and on_log is not None:
+                on_log(iteration, float(costs[iteration]))
+            if on_step is not None:
+                on_step(StepState(iteration, float(costs[iteration]), descent.params(), descent.C, form))
+    params = descent.final_params()
+    check_finite(params, iterations - 1)  # the last update has no cost after it to show a blow-up
+    return TrainResult(params=params, costs=costs, span_coefficients=descent.C, first_layer=form)
+
+
+_COST_BLOCK = 256  # logits rows held between cost computations
+
+
+def _cost_block(costs: np.ndarray, logits: np.ndarray, Y: np.ndarray, first: int, last: int) -> None:
+    """costs[first..last] from the held logits; TrainingDiverged at the first non-finite one."""
+    block = batch_costs(logits[: last - first + 1], Y)  # (last - first + 1,)
+    costs[first : last + 1] = block
+    bad = np.flatnonzero(~np.isfinite(block))
+    if bad.size:
+        raise TrainingDiverged(first + int(bad[0]), float(block[bad[0]]))

@@ -1,0 +1,197 @@
+"""What each `catnet bench` entry runs, inside a process of its own.
+
+An entry loads the real data, times one training run with the course's
+settings (the run alone: initial parameters in, trained parameters and
+costs out), evaluates both splits as the course does, and reports its
+process's peak resident memory. One process per run keeps the memory
+figures apart and makes the process's wall time a whole-process timing.
+
+torch.optim's first optimizer imports torch._dynamo (about 1-2 s here);
+torch entries pay that before the clock starts, since it is a one-off
+start-up cost (it is in the whole-process timings, not in the loop's).
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from catnet.config import TrainConfig
+from catnet.training import Arrays
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    label: str  # for tables and the chart
+    slow: bool  # trains the full n_x-wide first layer every step
+    cuda: bool = False
+
+
+ENTRIES = (
+    Entry("textbook", "textbook NumPy loop (the course's code)", slow=True),
+    Entry("plain-torch-float64", "plain PyTorch loop, float64", slow=True),
+    Entry("plain-torch-float32", "plain PyTorch loop, float32", slow=True),
+    Entry("numpy-primal", "catnet NumPy, primal", slow=True),
+    Entry("numpy-span", "catnet NumPy, span", slow=False),
+    Entry("torch-cpu-primal", "catnet torch CPU, primal", slow=True),
+    Entry("torch-cpu-span", "catnet torch CPU, span", slow=False),
+    Entry("torch-cuda", "catnet torch CUDA, span", slow=False, cuda=True),
+)
+ENTRY_NAMES = tuple(entry.name for entry in ENTRIES)
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One run of one entry, as its process reports it."""
+
+    seconds: float  # the training run alone
+    final_cost: float  # the cost at the last iteration
+    train_accuracy: float
+    test_accuracy: float
+    peak_rss_mb: float | None  # the process's peak resident set: interpreter, libraries, data and run
+    cuda_peak_mb: float | None  # torch.cuda.max_memory_allocated during the run, CUDA entries only
+
+
+def measure(name: str, arrays: Arrays, config: TrainConfig) -> Measurement:
+    """Run entry `name` once on `arrays` with `config`'s settings."""
+    runner = _RUNNERS[name]
+    seconds, final_cost, accuracies, cuda_peak = runner(arrays, config)
+    return Measurement(
+        seconds=seconds,
+        final_cost=final_cost,
+        train_accuracy=accuracies[0],
+        test_accuracy=accuracies[1],
+        peak_rss_mb=_peak_rss_mb(),
+        cuda_peak_mb=cuda_peak,
+    )
+
+
+def _textbook(arrays: Arrays, config: TrainConfig):
+    from catnet import textbook
+
+    start = time.perf_counter()
+    parameters, costs = textbook.L_layer_model(
+        arrays.X_train, arrays.Y_train, list(config.layers), config.learning_rate, config.iterations
+    )
+    seconds = time.perf_counter() - start
+    accuracies = tuple(
+        float(textbook.predict(X, Y, parameters)[1]) for X, Y in ((arrays.X_train, arrays.Y_train), (arrays.X_test, arrays.Y_test))
+    )
+    return seconds, float(costs[-1]), accuracies, None
+
+
+def _plain_torch(dtype_name: str):
+    def run(arrays: Arrays, config: TrainConfig):
+        import torch
+
+        from catnet import plain_torch
+        from numpy_impl.init import initialize
+
+        _warm_torch_optim()
+        dtype = getattr(torch, dtype_name)
+        model = plain_torch.sequential_from_params(initialize(config.layers, config.init, config.seed), dtype)
+        X, Y, X_test, Y_test = (torch.from_numpy(a.T.copy()).to(dtype) for a in _splits(arrays))  # rows are examples
+        start = time.perf_counter()
+        costs = plain_torch.train(model, X, Y, config.learning_rate, config.iterations)
+        seconds = time.perf_counter() - start
+        accuracies = (plain_torch.accuracy(model, X, Y), plain_torch.accuracy(model, X_test, Y_test))
+        return seconds, costs[-1], accuracies, None
+
+    return run
+
+
+def _catnet_numpy(form: str):
+    def run(arrays: Arrays, config: TrainConfig):
+        from numpy_impl.init import initialize
+        from numpy_impl.network import accuracy
+        from numpy_impl.train import train
+
+        initial = initialize(config.layers, config.init, config.seed)
+        start = time.perf_counter()
+        result = train(initial, arrays.X_train, arrays.Y_train, learning_rate=config.learning_rate,
+                       iterations=config.iterations, first_layer=form)
+        seconds = time.perf_counter() - start
+        accuracies = (accuracy(result.params, arrays.X_train, arrays.Y_train), accuracy(result.params, arrays.X_test, arrays.Y_test))
+        return seconds, float(result.costs[-1]), accuracies, None
+
+    return run
+
+
+def _catnet_torch(device_name: str, form: str):
+    def run(arrays: Arrays, config: TrainConfig):
+        import torch
+
+        from numpy_impl.init import initialize
+        from numpy_impl.network import accuracy
+        from torch_impl.device import configure_backend, resolve_device
+        from torch_impl.model import CatNet
+        from torch_impl.train import train
+
+        _warm_torch_optim()
+        device = resolve_device(device_name)
+        configure_backend(device)
+        model = CatNet.from_params(initialize(config.layers, config.init, config.seed), device=device)
+        X = torch.from_numpy(arrays.X_train.T.copy()).to(device)  # (m, n_x)
+        Y = torch.from_numpy(arrays.Y_train.T.copy()).to(device)  # (m, 1)
+        cuda = device.type == "cuda"
+        if cuda:
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats(device)
+        start = time.perf_counter()
+        result = train(model, X, Y, learning_rate=config.learning_rate, iterations=config.iterations, first_layer=form)
+        if cuda:
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - start
+        cuda_peak = torch.cuda.max_memory_allocated(device) / 2**20 if cuda else None
+        accuracies = (accuracy(result.params, arrays.X_train, arrays.Y_train), accuracy(result.params, arrays.X_test, arrays.Y_test))
+        return seconds, float(result.costs[-1]), accuracies, cuda_peak
+
+    return run
+
+
+_RUNNERS: dict[str, Callable] = {
+    "textbook": _textbook,
+    "plain-torch-float64": _plain_torch("float64"),
+    "plain-torch-float32": _plain_torch("float32"),
+    "numpy-primal": _catnet_numpy("primal"),
+    "numpy-span": _catnet_numpy("span"),
+    "torch-cpu-primal": _catnet_torch("cpu", "primal"),
+    "torch-cpu-span": _catnet_torch("cpu", "span"),
+    "torch-cuda": _catnet_torch("cuda", "auto"),
+}
+assert set(_RUNNERS) == set(ENTRY_NAMES)
+
+
+def _splits(arrays: Arrays) -> tuple[np.ndarray, ...]:
+    return arrays.X_train, arrays.Y_train, arrays.X_test, arrays.Y_test
+
+
+def _warm_torch_optim() -> None:
+    """Pay torch.optim's one-off import of torch._dynamo before any clock starts."""
+    import torch
+
+    torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+
+
+def _peak_rss_mb() -> float | None:
+    """This program's peak resident memory.
+
+    On Linux ru_maxrss carries over the parent's peak through fork and exec
+    (the bench's own process, torch imported, would show in every entry), so
+    VmHWM of the process's own address space is read instead.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 2**10  # kB
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB elsewhere

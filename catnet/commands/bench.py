@@ -1,0 +1,160 @@
+"""catnet bench: the textbook loop, plain PyTorch and catnet's loops, timed side by side on the real data."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from catnet.cli import add_command, positive_int
+from catnet.config import TrainConfig
+
+DEFAULTS = TrainConfig()
+# kept in step with bench_entries.ENTRY_NAMES (a test checks): this module may import only light modules
+ENTRY_NAMES = ("textbook", "plain-torch-float64", "plain-torch-float32", "numpy-primal", "numpy-span",
+               "torch-cpu-primal", "torch-cpu-span", "torch-cuda")
+
+
+def register(subparsers) -> None:
+    parser = add_command(
+        subparsers, "bench", "time the textbook loop, plain PyTorch and catnet side by side",
+        "Times, in one run and on the real data with the course's settings, the course's own NumPy loop, a plain "
+        "PyTorch loop (float64 and float32), catnet NumPy and torch (primal and span form) and torch on CUDA when "
+        "there is a GPU; then `catnet train` as a whole process against the baselines' processes. Every run is a "
+        "process of its own. With the defaults it takes a few minutes, almost all of it in the slow entries "
+        "(textbook, plain PyTorch, primal forms); --iterations shortens every run.",
+    )
+    parser.add_argument("--only", metavar="NAMES", type=_entry_list,
+                        help=f"comma-separated entries to run (default: all; torch-cuda only with a GPU): {', '.join(ENTRY_NAMES)}")
+    parser.add_argument("--iterations", type=positive_int, default=DEFAULTS.iterations, help="training iterations per run")
+    parser.add_argument("--repeats", type=positive_int, default=3,
+                        help="runs of each fast entry and of each `catnet train` process (the median is reported)")
+    parser.add_argument("--slow-repeats", type=positive_int, default=1,
+                        help="runs of each slow entry (textbook, plain PyTorch, primal forms)")
+    parser.add_argument("--threads", type=positive_int,
+                        help="BLAS/OpenMP threads in every timed process (default: the environment's, which catnet sets to 1 "
+                        "unless OMP_NUM_THREADS etc. are set)")
+    parser.add_argument("--data", metavar="DIR", help="folder with the two .h5 files (else $CATNET_DATA, else ./datasets)")
+    parser.add_argument("--json", metavar="PATH", help="write every figure as JSON here")
+    parser.add_argument("--plot", metavar="PATH", help="write a bar chart (.png) here")
+    parser.add_argument("--child", choices=ENTRY_NAMES, help=argparse.SUPPRESS)  # one timed run, by the bench itself
+    parser.set_defaults(run=run)
+
+
+def _entry_list(text: str) -> tuple[str, ...]:
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [name for name in names if name not in ENTRY_NAMES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown bench entry {', '.join(unknown) or text!r}; choose from {', '.join(ENTRY_NAMES)}"
+        )
+    return names
+
+
+def run(args) -> int:
+    if args.child:
+        return _run_child(args)
+    from catnet.benchmark import BenchSettings, report_document, run_bench
+    from catnet.data import find_data_dir
+    from catnet.errors import CatnetError
+    from catnet.outputs import ensure_dir
+
+    for flag, path, suffix in (("--json", args.json, ".json"), ("--plot", args.plot, ".png")):
+        if path is not None:
+            if Path(path).suffix.lower() != suffix:
+                raise CatnetError(f"{flag} expects a {suffix} path, got {path!r}")
+            ensure_dir(Path(path).parent)
+    data_dir = find_data_dir(args.data).resolve()
+    settings = BenchSettings(data_dir=data_dir, entries=_selected(args.only), iterations=args.iterations,
+                             repeats=args.repeats, slow_repeats=args.slow_repeats, threads=args.threads)
+    report = run_bench(settings, on_progress=lambda message: print(message, file=sys.stderr, flush=True))
+    document = report_document(report)
+    print(format_table(document))
+    if args.json:
+        from catnet.reports import write_json
+
+        write_json(args.json, document)
+        print(f"Wrote {args.json}")
+    if args.plot:
+        _write_plot(args.plot, document)
+        print(f"Wrote {args.plot}")
+    return 0
+
+
+def _selected(only: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The entries to run; CUDA's only where torch sees a GPU (an error if asked for without one)."""
+    from catnet.errors import CatnetError
+
+    names = only or ENTRY_NAMES
+    if "torch-cuda" in names:
+        import torch
+
+        if not torch.cuda.is_available():
+            if only:
+                raise CatnetError("bench entry torch-cuda was asked for, but torch sees no CUDA GPU")
+            names = tuple(name for name in names if name != "torch-cuda")
+    return names
+
+
+def _run_child(args) -> int:
+    import json
+    from dataclasses import asdict, replace
+
+    from catnet.bench_entries import measure
+    from catnet.data import load_dataset
+    from catnet.training import prepare_arrays
+
+    config = replace(DEFAULTS, iterations=args.iterations)
+    arrays = prepare_arrays(load_dataset(args.data), config)
+    print(json.dumps(asdict(measure(args.child, arrays, config))))
+    return 0
+
+
+def _write_plot(path: str, document: dict) -> None:
+    from catnet.bench_plot import bench_figure
+    from catnet.outputs import atomic_path
+
+    figure = bench_figure(document)
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, format="png", dpi=120)
+
+
+def format_table(document: dict) -> str:
+    """The entries and the process timings as two plain-text tables, then the machine and the bench's own time."""
+    rows = [("entry", "train s", "vs textbook", "final cost", "diff vs textbook", "peak RSS MB", "process s")]
+    for e in document["entries"]:
+        rows.append((
+            e["name"], f"{e['median_seconds']:.3f}", _ratio(e["speedup_vs_textbook"]), repr(e["final_cost"]),
+            "" if e["cost_difference_vs_textbook"] is None else f"{e['cost_difference_vs_textbook']:+.1e}",
+            _number(e["peak_rss_mb"], "{:.0f}") + ("" if e["cuda_peak_mb"] is None else f" (CUDA {e['cuda_peak_mb']:.0f})"),
+            f"{e['process_median_seconds']:.2f}",
+        ))
+    lines = _columns(rows)
+    if document["processes"]:
+        lines.append("")
+        process_rows = [("whole process", "median s", "baseline process", "baseline s", "speed-up")]
+        for p in document["processes"]:
+            process_rows.append((p["name"], f"{p['median_seconds']:.2f}", p["baseline"],
+                                 _number(p["baseline_median_seconds"], "{:.2f}"), _ratio(p["speedup"])))
+        lines += _columns(process_rows)
+    machine, settings = document["machine"], document["settings"]
+    lines.append("")
+    lines.append(
+        f"{settings['iterations']} iterations; {machine['cpu_count']} CPUs ({machine['processor']}); threads "
+        f"{', '.join(f'{k}={v}' for k, v in machine['threads'].items())}; load average before "
+        f"{machine['load_average_before']}, after {machine['load_average_after']}; bench took {document['total_seconds']:.0f} s"
+    )
+    return "\n".join(lines)
+
+
+def _columns(rows) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+
+
+def _ratio(value) -> str:
+    return "" if value is None else f"{value:.1f}x"
+
+
+def _number(value, fmt: str) -> str:
+    return "" if value is None else fmt.format(value)

@@ -1,0 +1,99 @@
+"""catnet bench: runs end to end, reports ratios computed the right way round, rejects bad input in one line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+from catnet.bench_entries import ENTRIES, ENTRY_NAMES, Measurement
+from catnet.benchmark import BenchReport, BenchSettings, EntryResult, ProcessTiming, report_document
+from catnet.commands import bench as bench_command
+from conftest import assert_clean_error, run_cli
+
+
+def measurement(seconds: float, cost: float) -> Measurement:
+    return Measurement(seconds=seconds, final_cost=cost, train_accuracy=1.0, test_accuracy=0.5,
+                       peak_rss_mb=100.0, cuda_peak_mb=None)
+
+
+def test_command_lists_the_same_entries_as_the_runner():
+    assert bench_command.ENTRY_NAMES == ENTRY_NAMES
+
+
+def test_report_divides_the_baseline_by_each_entry_and_subtracts_the_textbook_cost():
+    by_name = {entry.name: entry for entry in ENTRIES}
+    settings = BenchSettings(data_dir=Path("."), entries=("textbook", "numpy-span"), iterations=10)
+    report = BenchReport(settings=settings, machine={"threads": {}})
+    report.entries = [
+        EntryResult(by_name["textbook"], (measurement(20.0, 0.5),), (21.0,)),
+        EntryResult(by_name["numpy-span"], (measurement(0.3, 0.5 + 1e-12), measurement(0.1, 0.5 + 1e-12),
+                                            measurement(0.2, 0.5 + 1e-12)), (0.6, 0.7, 0.5)),
+    ]
+    report.processes = [ProcessTiming("catnet train --impl numpy", ("-m", "catnet"), "textbook", (0.7, 0.6, 0.8))]
+    document = report_document(report)
+    span = document["entries"][1]
+    assert span["median_seconds"] == 0.2
+    assert span["speedup_vs_textbook"] == pytest.approx(100.0)
+    assert span["cost_difference_vs_textbook"] == pytest.approx(1e-12)
+    assert span["relative_cost_difference"] == pytest.approx(2e-12)
+    assert span["process_median_seconds"] == 0.6
+    assert document["processes"][0]["speedup"] == pytest.approx(21.0 / 0.7)
+
+
+@pytest.mark.realdata
+def test_bench_runs_end_to_end_and_writes_json_and_png(real_data, tmp_path):
+    json_path, png_path = tmp_path / "bench.json", tmp_path / "bench.png"
+    proc = run_cli("bench", "--data", real_data, "--iterations", "3", "--repeats", "1",
+                   "--only", "textbook,numpy-span,torch-cpu-span", "--json", json_path, "--plot", png_path)
+    assert proc.returncode == 0, proc.stderr
+    document = json.loads(json_path.read_text())
+    entries = {entry["name"]: entry for entry in document["entries"]}
+    assert list(entries) == ["textbook", "numpy-span", "torch-cpu-span"]
+    for entry in entries.values():
+        assert entry["median_seconds"] > 0 and entry["speedup_vs_textbook"] > 0
+        assert entry["relative_cost_difference"] < 1e-9  # same trajectory as the course's loop
+        assert entry["peak_rss_mb"] > 10
+    assert [p["name"] for p in document["processes"]] == ["catnet train --impl numpy"]
+    assert document["processes"][0]["baseline_median_seconds"] == entries["textbook"]["process_median_seconds"]
+    with Image.open(png_path) as image:
+        assert image.format == "PNG" and image.width > 300
+    assert "numpy-span" in proc.stdout and "whole process" in proc.stdout
+
+
+def test_unknown_entry_in_only_is_a_one_line_error():
+    assert_clean_error(run_cli("bench", "--only", "numpy-span,numpy-fast"), "numpy-fast", "choose from")
+
+
+def test_wrong_json_suffix_is_rejected_before_anything_runs(tmp_path):
+    assert_clean_error(run_cli("bench", "--only", "numpy-span", "--json", tmp_path / "bench.txt"), "--json", ".json")
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_failing_entry_names_itself_and_writes_no_json(tiny_data, tmp_path):
+    # the course's layers do not fit 4x4 images: the entry's own process fails, the bench reports it in one line
+    json_path = tmp_path / "bench.json"
+    proc = run_cli("bench", "--only", "numpy-span", "--data", tiny_data, "--iterations", "2", "--json", json_path)
+    assert_clean_error(proc, "numpy-span", "first layer size")
+    assert not json_path.exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the machine without a GPU")
+def test_cuda_entry_without_a_gpu_is_a_clear_error():
+    assert_clean_error(run_cli("bench", "--only", "torch-cuda"), "torch-cuda", "no CUDA GPU")
+
+
+@pytest.mark.cuda
+@pytest.mark.realdata
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_entry_reports_device_memory_and_the_textbook_cost(real_data, tmp_path):
+    json_path = tmp_path / "bench.json"
+    proc = run_cli("bench", "--data", real_data, "--iterations", "20", "--repeats", "1",
+                   "--only", "textbook,torch-cuda", "--json", json_path)
+    assert proc.returncode == 0, proc.stderr
+    cuda = json.loads(json_path.read_text())["entries"][1]
+    assert cuda["name"] == "torch-cuda" and cuda["cuda_peak_mb"] > 0
+    assert cuda["relative_cost_difference"] < 1e-9
