@@ -17,6 +17,9 @@ from catnet.errors import CatnetError
 
 # Read by OpenBLAS (NumPy), MKL and OpenMP (torch) when they load, so set before any command imports them.
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
+# OpenMP workers otherwise spin while they wait; with Captum's many short ops they fought other
+# processes for the cores (explain on 50 images: 53-55 s spinning, 5 s passive, on a busy 2-core machine)
+WAIT_POLICY = ("OMP_WAIT_POLICY", "PASSIVE")
 
 # (name, module): each module has `register(subparsers)` that adds the parser and sets `run`
 COMMANDS = (
@@ -55,7 +58,7 @@ def build_parser() -> Parser:
 
 
 def one_thread_by_default(environ=os.environ) -> None:
-    """BLAS and OpenMP on one thread unless the user has set the variables.
+    """BLAS and OpenMP on one, passive thread unless the user has set the variables.
 
     catnet's per-step products are small (20 x 209 x 209 in span form), with
     little to gain from a second core, and where the cores are shared a BLAS
@@ -64,6 +67,7 @@ def one_thread_by_default(environ=os.environ) -> None:
     """
     for name in THREAD_VARIABLES:
         environ.setdefault(name, "1")
+    environ.setdefault(*WAIT_POLICY)
 
 
 def main(argv: list[str] | None = None) -> int:

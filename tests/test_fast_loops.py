@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from catnet.cli import THREAD_VARIABLES, one_thread_by_default
+from catnet.cli import THREAD_VARIABLES, WAIT_POLICY, one_thread_by_default
 from catnet.errors import TrainingDiverged
 from numpy_impl.init import initialize
 from numpy_impl.network import backward, cost, forward
@@ -169,9 +169,12 @@ def test_torch_on_step_reports_current_b1_and_initial_W1_in_span_form():
 
 
 def test_thread_variables_default_to_one_but_the_user_wins():
-    environ = {"OMP_NUM_THREADS": "4"}
+    environ = {"OMP_NUM_THREADS": "4", "OMP_WAIT_POLICY": "ACTIVE"}
     one_thread_by_default(environ)
-    assert environ == {**{name: "1" for name in THREAD_VARIABLES}, "OMP_NUM_THREADS": "4"}
+    assert environ == {**{name: "1" for name in THREAD_VARIABLES}, "OMP_NUM_THREADS": "4", "OMP_WAIT_POLICY": "ACTIVE"}
+    fresh = {}
+    one_thread_by_default(fresh)
+    assert fresh == {**{name: "1" for name in THREAD_VARIABLES}, WAIT_POLICY[0]: WAIT_POLICY[1]}
 
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")

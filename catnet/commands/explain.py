@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -55,11 +54,6 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    # OpenMP threads spin while they wait for work; Captum's many short tensor ops then make them
-    # fight other processes for the cores: measured on a busy 2-core machine, 50 test images took
-    # 53-55 s spinning and 5 s passive. libgomp reads this once, when torch loads, so it goes first.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
     from catnet.data import load_dataset
     from catnet.errors import CatnetError
     from catnet.modelfile import load_model

@@ -61,11 +61,6 @@ def run(args) -> int:
         seed=args.am_seed,
     )
     out, logdir = ensure_dir(args.out), ensure_dir(args.logdir)
-    import torch  # after the checks: a bad input fails fast
-
-    # the tensors are a few units x 12288: thread hand-offs cost more than they save, and on a
-    # busy 2-core machine two threads per process made activation maximisation 15-30x slower
-    torch.set_num_threads(1)
 
     analysis = analyse(model, dataset, args.k, settings)
     figures = neurons_figures(analysis, dataset)
