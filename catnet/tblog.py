@@ -138,19 +138,13 @@ def write_training_run(logdir: str | os.PathLike, run) -> Path:
 
 
 def training_hparams(run) -> dict[str, HParamValue]:
-    """The config as HParams values: the layer list as text, torch's device when it ran."""
-    config = run.config
-    values: dict[str, HParamValue] = {
-        "impl": run.impl,
-        "layers": ",".join(map(str, config.layers)),
-        "init": config.init,
-        "learning_rate": config.learning_rate,
-        "iterations": config.iterations,
-        "seed": config.seed,
-        "dtype": config.dtype,
-        "flatten": config.flatten,
-        "first_layer": run.result.first_layer,
-    }
-    if run.backend:
-        values["device"] = str(run.backend.get("device"))
+    """The run's settings as HParams values: the layer list as text, unset values left out."""
+    values: dict[str, HParamValue] = {"impl": run.impl}
+    for name, value in run.settings().items():
+        if name == "layers":
+            values[name] = ",".join(map(str, value))
+        elif isinstance(value, (bool, int, float, str)):
+            values[name] = value
+        elif value is not None:
+            values[name] = str(value)
     return values

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -37,6 +37,15 @@ class Run:
     test_accuracy: float
     train_seconds: float  # the training loop alone
     backend: dict = field(default_factory=dict)  # torch device / TF32 / determinism settings
+
+    def settings(self) -> dict:
+        """What ran, as plain values: the TrainConfig, the first-layer form chosen, the torch backend."""
+        return {
+            **asdict(self.config),
+            "layers": list(self.config.layers),
+            "first_layer": self.result.first_layer,
+            **self.backend,
+        }
 
 
 def prepare_arrays(dataset: Dataset, config: TrainConfig) -> Arrays:

@@ -164,25 +164,16 @@ def _summary(run_) -> dict:
 
 def metrics(run_) -> dict:
     """The --metrics-json document."""
+    from numpy_impl.train import should_log
+
     config = run_.config
     costs = run_.result.costs
-    logged = [i for i in range(config.iterations) if i % config.log_every == 0 or i == config.iterations - 1]
+    logged = [i for i in range(config.iterations) if should_log(i, config.iterations, config.log_every)]
     return {
         "impl": run_.impl,
         "costs": [[i, float(costs[i])] for i in logged],
         "train_accuracy": run_.train_accuracy,
         "test_accuracy": run_.test_accuracy,
         "train_seconds": run_.train_seconds,
-        "config": {
-            "layers": list(config.layers),
-            "init": config.init,
-            "learning_rate": config.learning_rate,
-            "iterations": config.iterations,
-            "seed": config.seed,
-            "dtype": config.dtype,
-            "flatten": config.flatten,
-            "first_layer": run_.result.first_layer,
-            "log_every": config.log_every,
-            **run_.backend,
-        },
+        "config": run_.settings(),
     }
