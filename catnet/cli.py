@@ -16,6 +16,7 @@ from catnet.errors import CatnetError
 # (name, module): each module has `register(subparsers)` that adds the parser and sets `run`
 COMMANDS = (
     ("train", "catnet.commands.train"),
+    ("compare", "catnet.commands.compare"),
 )
 
 
