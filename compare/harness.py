@@ -147,7 +147,10 @@ def _forward_items(p: Pass) -> dict[str, np.ndarray]:
 
 
 def _gradient_items(p: Pass) -> dict[str, np.ndarray]:
-    return p.grads.named_arrays()
+    """In backprop order, output layer first: the first gradient that differs is where a bug starts."""
+    named = p.grads.named_arrays()
+    layers = range(len(p.grads.layers), 0, -1)
+    return {name: named[name] for l in layers for name in (f"dW{l}", f"db{l}")}
 
 
 class _Judge:
@@ -174,8 +177,9 @@ class _Judge:
         return tuple(rows)
 
     def row(self, name, step, torch_value, numpy_value, oracle_value, short: bool) -> TensorRow:
-        """Short horizon (step 0 to 10): step tolerance, and in float32 the error balance is judged;
-        longer: trajectory tolerance, balance reported (float32 runs leave the float64 path by step ~100)."""
+        """Short horizon (step 0 to 10): step tolerance, and in float32 the error balance is judged on tensors
+        of balance_min_size elements or more; longer: trajectory tolerance, balance reported (float32 runs
+        leave the float64 path by step ~100)."""
         tolerance = self.policy.step if short else self.policy.trajectory
         if oracle_value is None:
             check = compare_arrays(name, torch_value, numpy_value, tolerance)
@@ -187,7 +191,9 @@ class _Judge:
             compare_arrays(name, torch_value, numpy_value, tolerance),
         )
         balance = _balance(checks[0].normwise, checks[1].normwise, self.policy.balance_floor)
-        limit = self.policy.balance if short else None
+        # a ratio of two errors is a statistic: over a handful of elements it compares single roundings
+        sized = np.size(oracle_value) >= self.policy.balance_min_size
+        limit = self.policy.balance if short and sized else None
         passed = checks[0].passed and checks[1].passed and (limit is None or balance <= limit)
         labels = (f"{NUMPY} vs {ORACLE}", f"{TORCH} vs {ORACLE}", f"{TORCH} vs {NUMPY}")
         return TensorRow(name, step, labels, checks, (True, True, False), balance, limit, passed)

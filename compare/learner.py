@@ -70,13 +70,14 @@ def summarise(function: str, comparisons: list[Comparison], kind: str) -> Functi
         worst = max((c.normwise or 0.0) for c in comparisons) if comparisons else 0.0
         return FunctionCheck(function, "agrees", f"every {kind} agrees (largest normwise error {worst:.1e})",
                              tuple(comparisons))
-    first = failing[0]
-    others = [c for c in comparisons if c.passed]
+    first, others = failing[0], [c for c in comparisons if c.passed]
     rest = ""
+    if len(failing) > 1:
+        names = ", ".join(c.name for c in failing[1:4]) + (", ..." if len(failing) > 4 else "")
+        rest += f"; {len(failing) - 1} more differ ({names})"
     if others:
-        rest = f"; every other {kind} agrees to {max((c.normwise or 0.0) for c in others):.0e}"
-    elif len(failing) > 1:
-        rest = f"; {len(failing) - 1} other {kind}s differ too"
+        agree = max((c.normwise or 0.0) for c in others)
+        rest += f"; every other {kind} agrees to {agree:.0e}" if len(failing) == 1 else f"; the rest agree to {agree:.0e}"
     return FunctionCheck(function, "differs", f"{first.name} differs: {how_far(first)}{rest}", tuple(comparisons))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,14 +15,21 @@ _INT_VIEW = {np.dtype(np.float64): (np.int64, np.uint64), np.dtype(np.float32): 
 class Tolerance:
     """How close is close enough, and why.
 
-    A comparison passes when the normwise relative error ||a - e|| / ||e|| is
-    at most `normwise` and no element is mismatched: an element mismatches
-    when |a - e| > normwise * (|e| + max|e|), so an entry near zero is judged
-    on the tensor's scale rather than its own.
+    A comparison passes when ||a - e|| <= normwise * ||e|| + absolute * sqrt(n)
+    and no element is mismatched: an element mismatches when
+    |a - e| > normwise * (|e| + max|e|) + absolute, so an entry near zero is
+    judged on the tensor's scale rather than its own, and (with `absolute`) a
+    tensor that is itself the result of cancellation, such as the db of a
+    balanced batch, is judged on the scale of the values it was summed from.
     """
 
     normwise: float
+    absolute: float = 0.0
     reason: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.normwise:.0e}" if math.isfinite(self.normwise) else "-"
+        return text + (f" + {self.absolute:.0e} abs" if self.absolute else "")
 
 
 @dataclass(frozen=True)
@@ -63,13 +71,13 @@ def compare_arrays(name: str, actual, expected, tolerance: Tolerance, expect_dty
     if not (np.issubdtype(actual.dtype, np.number) and np.issubdtype(expected.dtype, np.number)):
         return Comparison(name, shape, str(actual.dtype), tolerance, passed=False,
                           problem=problem or f"not numbers: dtype {actual.dtype}", total=expected.size)
-    errors = _value_errors(actual, expected, tolerance)
-    passed = problem is None and errors["normwise"] <= tolerance.normwise and errors["mismatched"] == 0
+    errors, within = _value_errors(actual, expected, tolerance)
+    passed = problem is None and within and errors["mismatched"] == 0
     return Comparison(name, shape, str(actual.dtype), tolerance, passed=bool(passed), problem=problem,
                       total=int(expected.size), **errors)
 
 
-def _value_errors(actual: np.ndarray, expected: np.ndarray, tolerance: Tolerance) -> dict:
+def _value_errors(actual: np.ndarray, expected: np.ndarray, tolerance: Tolerance) -> tuple[dict, bool]:
     a = actual.astype(np.float64)
     e = expected.astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
@@ -81,14 +89,18 @@ def _value_errors(actual: np.ndarray, expected: np.ndarray, tolerance: Tolerance
         norm_e = float(np.linalg.norm(e))
         norm_d = float(np.linalg.norm(diff)) if np.all(np.isfinite(diff)) else np.inf
         normwise = norm_d / norm_e if norm_e > 0 else (0.0 if norm_d == 0 else np.inf)
-        mismatched = int(np.count_nonzero(diff > tolerance.normwise * (np.abs(e) + scale)))
-    return {
+        bound = np.where(np.abs(e) + scale > 0, tolerance.normwise * (np.abs(e) + scale), 0.0) + tolerance.absolute
+        mismatched = int(np.count_nonzero(diff > bound))
+        relative_part = tolerance.normwise * norm_e if norm_e > 0 else 0.0  # inf * 0 would be NaN
+        within = math.isinf(tolerance.normwise) or bool(norm_d <= relative_part + tolerance.absolute * math.sqrt(e.size))
+    errors = {
         "max_abs": float(np.max(diff, initial=0.0)),
         "max_rel": float(np.max(rel, initial=0.0)),
         "normwise": float(normwise),
         "max_ulp": ulp_distance(actual, expected),
         "mismatched": mismatched,
     }
+    return errors, within
 
 
 def ulp_distance(actual, expected) -> int | None:

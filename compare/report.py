@@ -63,7 +63,7 @@ def _header(report: ParityReport) -> Block:
         f"deterministic {'on' if env.get('deterministic') else 'off'}",
         f"run: layers {','.join(map(str, run['layers']))} | init {run['init']} seed {run['seed']} | lr {run['learning_rate']} | "
         f"{run['iterations']} iterations | first layer {run['first_layer_resolved']} (asked: {run['first_layer']})",
-        f"policy: {policy.name} — step <= {num(policy.step.normwise, 0)}, trajectory "
+        f"policy: {policy.name} — step <= {policy.step}, trajectory "
         f"{'<= ' + num(policy.trajectory.normwise, 0) if math.isfinite(policy.trajectory.normwise) else 'reported'}, "
         f"gradient check <= {num(policy.gradcheck.normwise, 0)} (normwise relative)"
         + (f", twins' errors vs float64 within {policy.balance:g}x, accuracies within {policy.accuracy_slack} example"
@@ -93,7 +93,7 @@ def _tensor_block(title: str, rows: tuple[TensorRow, ...], highlight: int | None
         line += [num(worst.max_abs), num(worst.max_rel), num(worst.normwise),
                  "-" if worst.max_ulp is None else str(worst.max_ulp),
                  "-" if worst.mismatched is None else f"{worst.mismatched}/{worst.total}",
-                 num(worst.tolerance.normwise, 0) if math.isfinite(worst.tolerance.normwise) else "-", verdict(row.passed) + (f" ({worst.problem})" if worst.problem else "")]
+                 str(worst.tolerance), verdict(row.passed) + (f" ({worst.problem})" if worst.problem else "")]
         cells.append(line)
     return Block(title, headers, cells, highlight=highlight)
 
@@ -136,8 +136,9 @@ def _gradcheck_block(report: ParityReport) -> Block:
     g = report.gradcheck
     title = (f"5. Finite-difference gradient check of the NumPy backprop (float64, eps {g.epsilon:g}, "
              f"{g.per_tensor} coordinates per tensor, seed {g.seed}) — {verdict(g.passed)}")
-    rows = [[c.name, str(c.shape), str(c.checked), str(c.skipped), num(c.difference), num(c.max_abs),
-             num(c.tolerance, 0), verdict(c.passed)] for c in g.checks]
+    rows = [[c.name, str(c.shape), str(c.checked), str(c.skipped), num(c.difference) if c.checked else "-",
+             num(c.max_abs) if c.checked else "-", num(c.tolerance, 0),
+             verdict(c.passed) if c.checked else "SKIPPED (every sample on a kink)"] for c in g.checks]
     headers = ["tensor", "shape", "checked", "skipped (ReLU kink)", "||g−g̃||/(||g||+||g̃||)", "max |g−g̃|", "tol", "verdict"]
     return Block(title, headers, rows)
 
@@ -152,7 +153,7 @@ def first_divergence(report: ParityReport) -> tuple[str, int | None, str] | None
                 detail = worst.problem or f"normwise {num(worst.normwise)}, max rel {num(worst.max_rel)}"
                 if row.balance is not None and row.balance_limit is not None and row.balance > row.balance_limit:
                     detail += f", balance {row.balance:.2f} > {row.balance_limit:g}"
-                return section.key, index, f"{section.title}: {row.name}{where} differs: {detail} (tol {num(worst.tolerance.normwise, 0)})"
+                return section.key, index, f"{section.title}: {row.name}{where} differs: {detail} (tol {worst.tolerance})"
     trajectories = [report.trajectory] + ([report.span] if report.span is not None else [])
     for trajectory in trajectories:
         for pair in trajectory.pairs:

@@ -50,8 +50,10 @@ def numpy_run(name: str, initial: Params, arrays: Arrays, config: TrainConfig, f
     form = resolve_first_layer(first_layer, X.shape[0], X.shape[1], initial.layer_sizes[1], config.iterations)
 
     def run(on_step):
-        return train(initial, X, Y, learning_rate=config.learning_rate, iterations=config.iterations,
-                     first_layer=form, log_every=config.iterations, on_step=on_step)
+        # a diverging run ends in TrainingDiverged, which says more than NumPy's overflow warnings before it
+        with np.errstate(over="ignore", invalid="ignore"):
+            return train(initial, X, Y, learning_rate=config.learning_rate, iterations=config.iterations,
+                         first_layer=form, log_every=config.iterations, on_step=on_step)
 
     return RunSpec(name, form, arrays, run, lambda result, X_: predict_proba(result.params, X_).reshape(-1))
 
@@ -87,9 +89,11 @@ def walk(key: str, title: str, runs: list[RunSpec], pairs: list[Pair], frame: Sp
     tracks = [PairTrack(runs[p.other].name, runs[p.reference].name) for p in pairs]
     kept: dict[int, tuple[Params, ...]] = {}
     for snaps in lockstep(*streams):
-        patterns = [relu_pattern(frame, snap) for snap in snaps]
-        for track, pair in zip(tracks, pairs):
-            track.record(frame, snaps[pair.other], snaps[pair.reference], (patterns[pair.other], patterns[pair.reference]))
+        # a diverging run overflows here one step before its own loop sees the non-finite cost and stops
+        with np.errstate(over="ignore", invalid="ignore"):
+            patterns = [relu_pattern(frame, snap) for snap in snaps]
+            for track, pair in zip(tracks, pairs):
+                track.record(frame, snaps[pair.other], snaps[pair.reference], (patterns[pair.other], patterns[pair.reference]))
         step = snaps[0].iteration + 1
         if snaps[0].params is not None:
             kept[step] = tuple(snap.params for snap in snaps)
