@@ -20,7 +20,7 @@ from catnet.config import TrainConfig
 from catnet.training import Arrays
 from compare.gradcheck import gradient_check
 from compare.metrics import compare_arrays
-from compare.policy import GRADCHECK_EPSILON, LONG_STEPS, SHORT_STEPS, Policy
+from compare.policy import FLOAT64_CPU, GRADCHECK_EPSILON, LONG_STEPS, SHORT_STEPS, Policy
 from compare.results import GradCheckSection, ParityReport, Section, TensorRow
 from compare.trajectory import SpanFrame
 from compare.twins import Pass, numpy_pass, torch_pass
@@ -84,11 +84,11 @@ def run_parity(
         pairs = [Pair(0, 2, None, slack), Pair(1, 2, None, slack), Pair(1, 0, None, None)]
     else:
         pairs = [Pair(1, 0, policy.trajectory.normwise, policy.accuracy_slack)]
-    walked = walk("trajectory", "The whole trajectory", runs, pairs, frame, checkpoints, policy, on_step)
+    walked = walk("trajectory", "The whole trajectory", runs, pairs, frame, checkpoints, on_step)
     trajectory = walked.trajectory
     if policy.oracle:
         trajectory = _with_balance(trajectory, policy.balance_floor)
-    sections.append(Section("parameters", "Parameters after steps", judge.checkpoints(walked.checkpoints, config.iterations)))
+    sections.append(Section("parameters", "Parameters after steps", judge.checkpoints(walked.checkpoints)))
 
     checks = gradient_check(wide.params, wide.arrays.X_train, wide.arrays.Y_train,
                             np.random.default_rng(options.gradcheck_seed), policy.gradcheck.normwise,
@@ -97,7 +97,7 @@ def run_parity(
 
     span = None
     if options.span_check:
-        span = _span_check(wide, config, on_step, policy)
+        span = _span_check(wide, config, on_step)
     return ParityReport(
         environment=environment or {},
         settings={**asdict(config), "first_layer_resolved": form, "device": str(device)},
@@ -120,16 +120,14 @@ def arrays_as(arrays: Arrays, dtype) -> Arrays:
     return Arrays(*(np.asarray(a, dtype=dtype) for a in (arrays.X_train, arrays.Y_train, arrays.X_test, arrays.Y_test)))
 
 
-def _span_check(wide: _Inputs, config: TrainConfig, on_step, policy: Policy):
+def _span_check(wide: _Inputs, config: TrainConfig, on_step):
     """The reference's primal form against its span form, float64, same inputs: rounding level expected."""
-    from compare.policy import FLOAT64_CPU
-
     config64 = replace(config, dtype="float64")
     frame = SpanFrame(wide.params.layers[0].W, wide.arrays.X_train)
     runs = [numpy_run("primal", wide.params, wide.arrays, config64, "primal"),
             numpy_run("span", wide.params, wide.arrays, config64, "span")]
     walked = walk("span", "Span form against primal form (NumPy, float64)", runs,
-                  [Pair(1, 0, FLOAT64_CPU.trajectory.normwise, 0)], frame, frozenset(), FLOAT64_CPU, on_step)
+                  [Pair(1, 0, FLOAT64_CPU.trajectory.normwise, 0)], frame, frozenset(), on_step)
     return walked.trajectory
 
 
@@ -165,7 +163,7 @@ class _Judge:
         return tuple(self.row(name, None, mine[name], theirs[name], wide[name] if wide else None, short=True)
                      for name in theirs)
 
-    def checkpoints(self, snapshots: dict, iterations: int) -> tuple[TensorRow, ...]:
+    def checkpoints(self, snapshots: dict) -> tuple[TensorRow, ...]:
         rows = []
         for step in sorted(snapshots):
             numpy_params, torch_params, *oracle = snapshots[step]

@@ -9,7 +9,6 @@ import numpy as np
 
 from catnet.config import TrainConfig
 from catnet.training import Arrays
-from compare.policy import Policy
 from compare.results import Agreement, Outcome, PairSummary, Trajectory
 from compare.stepstream import StepStream, lockstep
 from compare.trajectory import THRESHOLDS, PairTrack, SpanFrame, relu_pattern, snapshot_keeper
@@ -79,7 +78,7 @@ def torch_run(name: str, initial: Params, arrays: Arrays, config: TrainConfig, f
 
 
 def walk(key: str, title: str, runs: list[RunSpec], pairs: list[Pair], frame: SpanFrame,
-         checkpoints: frozenset[int], policy: Policy, on_step: Callable[[str, int], None] | None = None) -> Walked:
+         checkpoints: frozenset[int], on_step: Callable[[str, int], None] | None = None) -> Walked:
     """Run `runs` in lockstep; per step compare each pair's cost, parameters and ReLU patterns on the frame's data."""
     mixed = len({run.form for run in runs}) > 1  # a span run must then form its W1 to meet a primal one
     streams = [

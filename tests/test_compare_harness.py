@@ -18,7 +18,6 @@ from compare.report import first_divergence, parity_blocks, parity_document, par
 from compare.stepstream import StepStream, lockstep
 from compare.trajectory import SpanFrame, Snapshot
 from numpy_impl.init import initialize
-from numpy_impl.network import backward as true_backward
 from numpy_impl.params import Grads, LayerGrad
 
 
