@@ -135,7 +135,7 @@ def _with_balance(trajectory, floor: float):
     """The step-by-step ratio of the two float32 runs' parameter errors against the oracle, at its largest."""
     numpy_error, torch_error = (np.maximum(pair.param_diff, floor) for pair in trajectory.pairs[:2])
     ratio = np.maximum(numpy_error, torch_error) / np.minimum(numpy_error, torch_error)
-    worst = int(np.argmax(ratio))
+    worst = int(np.nanargmax(ratio))  # NaN: steps a primal run was not compared
     return replace(trajectory, balance_max=float(ratio[worst]), balance_step=worst + 1)
 
 

@@ -113,7 +113,9 @@ def _trajectory_blocks(number: str, trajectory: Trajectory) -> list[Block]:
                      num(pair.max_cost_rel)] + [f"step {s}" if s else "never" for _, s in pair.first_past]
                     + [relu, num(pair.tolerance, 0) if pair.tolerance is not None else "reported",
                        verdict(pair.passed) if pair.tolerance is not None else "-"])
-    notes = ["Δθ = ||θ_a − θ_b|| / ||θ_b|| over all parameters after each step; "
+    every = "each step" if trajectory.stride == 1 else (
+        f"every {trajectory.stride}th step (a primal run's W1 costs a training step to compare; costs: every step)")
+    notes = [f"Δθ = ||θ_a − θ_b|| / ||θ_b|| over all parameters after {every}; "
              "ReLU patterns are each hidden unit's on/off state on every training example"]
     if trajectory.balance_max is not None:
         notes.append(f"error balance over the run (larger float32 error vs float64 over the smaller): "

@@ -54,7 +54,7 @@ class PairSummary:
     other: str
     reference: str
     steps: int
-    param_diff: np.ndarray  # (steps,) normwise after each step
+    param_diff: np.ndarray  # (steps,) normwise after each step; NaN at steps not compared (see Trajectory.stride)
     cost_diff: np.ndarray  # (steps,) |Δcost| at each iteration
     max_param_diff: float
     max_param_step: int
@@ -109,6 +109,7 @@ class Trajectory:
     outcomes: tuple[Outcome, ...]
     agreements: tuple[Agreement, ...]
     first_layer: str
+    stride: int = 1  # parameters and ReLU patterns compared every this many steps (costs at every step)
     balance_max: float | None = None  # float32: largest ratio of the two runs' errors vs the oracle over the run
     balance_step: int | None = None
 

@@ -21,6 +21,21 @@ THRESHOLDS = (1e-12, 1e-9, 1e-6, 1e-3)
 
 
 @dataclass(frozen=True)
+class Cadence:
+    """The steps at which the first layer is compared: all of them, or every `stride`-th (and the first and last).
+
+    Comparing a primal run's W1 or forming its Z1 = W1 @ X costs as much as a
+    training step, so runs with a primal side are compared more sparsely.
+    """
+
+    stride: int
+    last: int
+
+    def __contains__(self, step: int) -> bool:
+        return self.stride == 1 or step == 1 or step == self.last or step % self.stride == 0
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """One run's state after a step, as float64 copies."""
 
@@ -72,22 +87,25 @@ class SpanFrame:
         return self.materialise(snap.C)
 
 
-def snapshot_keeper(X_run: np.ndarray, checkpoints: frozenset[int], materialise: SpanFrame | None = None):
+def snapshot_keeper(X_run: np.ndarray, checkpoints: frozenset[int], cadence: Cadence,
+                    materialise: SpanFrame | None = None):
     """A `keep(state)` for StepStream: float64 copies, full Params at the checkpoint steps.
 
     `X_run` is the run's own (n_x, m) data, for materialising a span run's W1
     in its own dtype at checkpoints; with `materialise`, a span run's W1 is
-    also formed in float64 at every step (for comparing with a primal run).
+    also formed in float64 at the cadence's steps (for comparing with a primal
+    run). A primal run's W1 is kept at the cadence's steps only.
     """
 
     def keep(state: StepState) -> Snapshot:
         first, upper = state.params.layers[0], state.params.layers[1:]
         span = state.span_coefficients is not None and state.first_layer == "span"
+        dense = state.iteration + 1 in cadence
         C = state.span_coefficients.astype(np.float64) if span else None  # astype copies
         if span:
-            W1 = materialise.materialise(C) if materialise is not None else None
+            W1 = materialise.materialise(C) if materialise is not None and dense else None
         else:
-            W1 = first.W.astype(np.float64)
+            W1 = first.W.astype(np.float64) if dense else None
         params = None
         if state.iteration + 1 in checkpoints:
             W1_run = first.W + state.span_coefficients @ X_run.T if span else first.W  # (n_1, n_x) in the run's dtype
@@ -142,15 +160,19 @@ class PairTrack:
     reference: str
     cost_diff: list[float] = field(default_factory=list)  # |cost_o - cost_r| at each iteration
     cost_rel: list[float] = field(default_factory=list)
-    param_diff: list[float] = field(default_factory=list)  # normwise ||θ_o - θ_r|| / ||θ_r|| after each step
+    param_diff: list[float] = field(default_factory=list)  # normwise ||θ_o - θ_r|| / ||θ_r|| after each step; NaN off cadence
     first_relu: ReluDivergence | None = None
     relu_units_last: int = 0  # units differing after the last step
     relu_units_max: int = 0
 
-    def record(self, frame: SpanFrame, other: Snapshot, reference: Snapshot, patterns=None) -> None:
+    def record(self, frame: SpanFrame, other: Snapshot, reference: Snapshot, patterns=None, dense: bool = True) -> None:
+        """Costs at every step; parameters and (given `patterns`) ReLU patterns only at `dense` steps."""
         diff = abs(other.cost - reference.cost)
         self.cost_diff.append(diff)
         self.cost_rel.append(diff / abs(reference.cost) if reference.cost else diff)
+        if not dense:
+            self.param_diff.append(float("nan"))
+            return
         ref_sq = params_sq(frame, reference)
         self.param_diff.append(float(np.sqrt(params_diff_sq(frame, other, reference) / ref_sq)) if ref_sq > 0 else 0.0)
         if patterns is not None:

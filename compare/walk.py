@@ -11,9 +11,12 @@ from catnet.config import TrainConfig
 from catnet.training import Arrays
 from compare.results import Agreement, Outcome, PairSummary, Trajectory
 from compare.stepstream import StepStream, lockstep
-from compare.trajectory import THRESHOLDS, PairTrack, SpanFrame, relu_pattern, snapshot_keeper
+from compare.trajectory import THRESHOLDS, Cadence, PairTrack, SpanFrame, relu_pattern, snapshot_keeper
 from numpy_impl.params import Params
 from numpy_impl.train import StepCallback, TrainResult, resolve_first_layer
+
+
+PRIMAL_STRIDE = 10
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,7 @@ class RunSpec:
 
     name: str
     form: str  # "primal" or "span", resolved
+    iterations: int
     arrays: Arrays  # in the run's dtype
     train: Callable[[StepCallback], TrainResult]
     predict: Callable[[TrainResult, np.ndarray], np.ndarray]  # (result, X (n_x, m)) -> P(cat) (m,)
@@ -54,7 +58,8 @@ def numpy_run(name: str, initial: Params, arrays: Arrays, config: TrainConfig, f
             return train(initial, X, Y, learning_rate=config.learning_rate, iterations=config.iterations,
                          first_layer=form, log_every=config.iterations, on_step=on_step)
 
-    return RunSpec(name, form, arrays, run, lambda result, X_: predict_proba(result.params, X_).reshape(-1))
+    return RunSpec(name, form, config.iterations, arrays, run,
+                   lambda result, X_: predict_proba(result.params, X_).reshape(-1))
 
 
 def torch_run(name: str, initial: Params, arrays: Arrays, config: TrainConfig, first_layer: str, device) -> RunSpec:
@@ -74,26 +79,34 @@ def torch_run(name: str, initial: Params, arrays: Arrays, config: TrainConfig, f
         return train(model, X, Y, learning_rate=config.learning_rate, iterations=config.iterations,
                      first_layer=form, log_every=config.iterations, on_step=on_step)
 
-    return RunSpec(name, form, arrays, run, lambda result, X_: predict_proba(model, as_rows(X_)))
+    return RunSpec(name, form, config.iterations, arrays, run, lambda result, X_: predict_proba(model, as_rows(X_)))
 
 
 def walk(key: str, title: str, runs: list[RunSpec], pairs: list[Pair], frame: SpanFrame,
          checkpoints: frozenset[int], on_step: Callable[[str, int], None] | None = None) -> Walked:
-    """Run `runs` in lockstep; per step compare each pair's cost, parameters and ReLU patterns on the frame's data."""
+    """Run `runs` in lockstep; per step compare each pair's cost, parameters and ReLU patterns on the frame's data.
+
+    With a primal run among them, parameters and patterns are compared every
+    PRIMAL_STRIDE-th step (each comparison costs a training step); costs always at every step.
+    """
     mixed = len({run.form for run in runs}) > 1  # a span run must then form its W1 to meet a primal one
+    cadence = Cadence(1 if all(run.form == "span" for run in runs) else PRIMAL_STRIDE, runs[0].iterations)
     streams = [
-        StepStream(run.train, snapshot_keeper(run.arrays.X_train, checkpoints, frame if mixed and run.form == "span" else None), run.name)
+        StepStream(run.train, snapshot_keeper(run.arrays.X_train, checkpoints, cadence,
+                                              frame if mixed and run.form == "span" else None), run.name)
         for run in runs
     ]
     tracks = [PairTrack(runs[p.other].name, runs[p.reference].name) for p in pairs]
     kept: dict[int, tuple[Params, ...]] = {}
     for snaps in lockstep(*streams):
         # a diverging run overflows here one step before its own loop sees the non-finite cost and stops
-        with np.errstate(over="ignore", invalid="ignore"):
-            patterns = [relu_pattern(frame, snap) for snap in snaps]
-            for track, pair in zip(tracks, pairs):
-                track.record(frame, snaps[pair.other], snaps[pair.reference], (patterns[pair.other], patterns[pair.reference]))
         step = snaps[0].iteration + 1
+        dense = step in cadence
+        with np.errstate(over="ignore", invalid="ignore"):
+            patterns = [relu_pattern(frame, snap) for snap in snaps] if dense else None
+            for track, pair in zip(tracks, pairs):
+                seen = (patterns[pair.other], patterns[pair.reference]) if dense else None
+                track.record(frame, snaps[pair.other], snaps[pair.reference], seen, dense)
         if snaps[0].params is not None:
             kept[step] = tuple(snap.params for snap in snaps)
         if on_step is not None:
@@ -109,6 +122,7 @@ def walk(key: str, title: str, runs: list[RunSpec], pairs: list[Pair], frame: Sp
         outcomes=tuple(outcomes),
         agreements=tuple(_agreement(runs, predictions, outcomes, pair) for pair in pairs),
         first_layer="/".join(sorted({run.form for run in runs})),
+        stride=cadence.stride,
     )
     return Walked(trajectory, kept)
 
@@ -116,7 +130,7 @@ def walk(key: str, title: str, runs: list[RunSpec], pairs: list[Pair], frame: Sp
 def _summary(track: PairTrack, pair: Pair) -> PairSummary:
     param_diff = np.asarray(track.param_diff)
     cost_rel = np.asarray(track.cost_rel)
-    worst = int(np.argmax(param_diff))
+    worst = int(np.nanargmax(param_diff))  # NaN: steps off the cadence
     max_cost_rel = float(cost_rel.max())
     passed = pair.tolerance is None or (param_diff[worst] <= pair.tolerance and max_cost_rel <= pair.tolerance)
     return PairSummary(

@@ -90,6 +90,10 @@ def test_the_span_check_agrees_with_the_primal_form_to_rounding(tiny_data):
     span = report.span
     assert span.passed and [o.first_layer for o in span.outcomes] == ["primal", "span"]
     assert span.pairs[0].max_param_diff < 1e-14
+    # a primal W1 costs a training step to compare: every 10th step (and the first), costs at every step
+    compared = np.flatnonzero(~np.isnan(span.pairs[0].param_diff)) + 1
+    assert span.stride == 10 and compared.tolist() == [1, 10, 20, 30]
+    assert len(span.pairs[0].cost_diff) == 30
     assert parity_document(report)["span_check"]["pairs"][0]["other"] == "span"
 
 

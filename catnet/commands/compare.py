@@ -142,7 +142,8 @@ def _write_tensorboard(logdir: str, report) -> Path:
             for pair in trajectory.pairs:
                 tag = pair.label.replace(" ", "_")
                 for index, (param, cost) in enumerate(zip(pair.param_diff, pair.cost_diff)):
-                    writer.add_scalar(f"parameters_normwise/{tag}", float(param), index + 1)
+                    if param == param:  # NaN at steps a primal run was not compared
+                        writer.add_scalar(f"parameters_normwise/{tag}", float(param), index + 1)
                     writer.add_scalar(f"cost_abs/{tag}", float(cost), index)
     return root
 
