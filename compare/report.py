@@ -277,11 +277,12 @@ def render_markdown(blocks: list[Block], summary: str) -> str:
             out += [f"### {block.title}", ""]
         out += [f"{line}  " for line in block.before] + ([""] if block.before else [])
         if block.headers:
-            out.append("| " + " | ".join(block.headers) + " |")
+            cell = lambda text: str(text).replace("|", "\\|").replace("\n", " ")  # noqa: E731  (norms use |)
+            out.append("| " + " | ".join(cell(h) for h in block.headers) + " |")
             out.append("|" + "---|" * len(block.headers))
             for index, row in enumerate(block.rows):
-                cells = [f"**{c}**" if index == block.highlight else c for c in row]
-                out.append("| " + " | ".join(cells).replace("\n", " ") + " |")
+                cells = [f"**{cell(c)}**" if index == block.highlight else cell(c) for c in row]
+                out.append("| " + " | ".join(cells) + " |")
             out.append("")
         out += [f"{line}  " for line in block.after] + ([""] if block.after else [])
     out += [f"**{summary}**", ""]
