@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
+
 from compare.learner import LearnerReport
 from compare.results import ParityReport, TensorRow, Trajectory
 
@@ -160,10 +162,11 @@ def first_divergence(report: ParityReport) -> tuple[str, int | None, str] | None
     for trajectory in trajectories:
         for pair in trajectory.pairs:
             if not pair.passed:
-                past = next((s for t, s in pair.first_past if pair.tolerance is not None and t >= pair.tolerance), None)
-                return trajectory.key, None, (f"{trajectory.title}: {pair.label} reaches Δθ {num(pair.max_param_diff)} at step "
-                                              f"{pair.max_param_step} (tol {num(pair.tolerance, 0)})"
-                                              + (f", first past {num(pair.tolerance, 0)} near step {past}" if past else ""))
+                over = np.flatnonzero(np.nan_to_num(pair.param_diff) > pair.tolerance)
+                first = f", first past it after step {over[0] + 1}" if over.size else ""
+                return trajectory.key, None, (f"{trajectory.title}: {pair.label}: Δθ up to {num(pair.max_param_diff)} "
+                                              f"(step {pair.max_param_step}), Δcost/cost up to {num(pair.max_cost_rel)}; "
+                                              f"tol {num(pair.tolerance, 0)}{first}")
         for a in trajectory.agreements:
             if not a.passed:
                 return trajectory.key, None, (f"{trajectory.title}: {a.other} and {a.reference} disagree on "

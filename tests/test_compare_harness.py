@@ -155,3 +155,19 @@ def test_the_twin_on_cuda_agrees_with_the_numpy_reference(tiny_data, dtype):
     report = run_parity(config, arrays, policy_for(dtype, "cuda"), device="cuda")
     assert report.passed, parity_summary(report)
     assert report.settings["device"].startswith("cuda")
+
+
+def test_a_trajectory_that_drifts_past_the_tolerance_is_reported_with_its_first_step(tiny_data, monkeypatch):
+    """A torch twin whose SGD steps are 0.1% too long: step 0 agrees, the trajectory does not."""
+    import torch_impl.train
+
+    real_sgd = torch.optim.SGD
+    monkeypatch.setattr(torch_impl.train.torch.optim, "SGD", lambda params, lr: real_sgd(params, lr=lr * 1.001))
+    config, arrays = tiny(tiny_data, iterations=20)
+    report = run_parity(config, arrays, FLOAT64_CPU)
+    assert report.sections[0].passed and report.sections[1].passed  # forward and gradients: no training yet
+    assert not report.trajectory.passed
+    assert report.trajectory.pairs[0].first_past[0][1] == 1  # past 1e-12 after the very first update
+    key, _, line = first_divergence(report)
+    assert key == "parameters"  # the checkpoint after step 1 already differs
+    assert line.startswith("Parameters after steps: W1 after step 1 differs")
