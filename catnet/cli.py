@@ -30,6 +30,7 @@ COMMANDS = (
     ("neurons", "catnet.commands.neurons"),
     ("explain", "catnet.commands.explain"),
     ("bench", "catnet.commands.bench"),
+    ("compare", "catnet.commands.compare"),
 )
 
 

@@ -1,0 +1,171 @@
+"""catnet compare: the parity harness, and the check of a learner's own course-style file."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from catnet.cli import add_command, positive_int
+from catnet.commands.train import add_config_arguments, add_torch_arguments, config_from_args
+
+DESCRIPTION = """\
+Run the NumPy reference and the torch twin from the same initial parameters and compare them, in order:
+1. the forward pass at step 0 (every Z and A, the cost), 2. the gradients at step 0 (backprop vs autograd),
+3. the parameters after steps 1, 2, 10, 100 and the end, 4. the whole trajectory (parameter and cost
+differences per step, the first step past 1e-12/1e-9/1e-6/1e-3, the first ReLU pattern change, final
+accuracies), 5. a finite-difference check of the NumPy backprop; with --span-check also 6. the span form of
+the first layer against the primal form (float64).
+
+float64 is judged twin against twin; float32 each twin against a float64 run from the same inputs.
+With --against PATH.py, check a course-style file instead: initialize_parameters_deep, L_model_forward,
+compute_cost, L_model_backward, update_parameters (whichever it has), then a short training run.
+
+Exit status: 0 parity holds, 1 it does not, 2 usage error."""
+
+
+def register(subparsers) -> None:
+    parser = add_command(subparsers, "compare", "check that the NumPy and torch twins agree, or check your own code",
+                         DESCRIPTION)
+    add_config_arguments(parser)
+    add_torch_arguments(parser)
+    parser.add_argument("--against", metavar="PATH.py",
+                        help="a course-style Python file to check function by function against the torch twin")
+    parser.add_argument("--training-steps", type=positive_int, default=100,
+                        help="--against: steps of the short training run")
+    parser.add_argument("--span-check", action="store_true",
+                        help="also train the NumPy reference in primal and in span form (float64) and compare them "
+                        "step by step; costs one primal run (~15 s on the course's data)")
+    parser.add_argument("--gradcheck-seed", type=int, default=0, help="seed of the coordinates the gradient check samples")
+    parser.add_argument("--json", metavar="PATH", help="write everything, machine-readable (.json)")
+    parser.add_argument("--markdown", metavar="PATH", help="write the report as Markdown (.md)")
+    parser.add_argument("--logdir", metavar="DIR", help="TensorBoard: both cost curves and the difference curves")
+    parser.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from catnet.data import load_dataset
+    from catnet.training import prepare_arrays
+
+    config = config_from_args(args)
+    _validate(args, config)
+    dataset = load_dataset(args.data)
+    arrays = prepare_arrays(dataset, config)
+
+    from compare.environment import describe
+    from compare.policy import policy_for
+    from torch_impl.device import configure_backend, resolve_device
+
+    device = resolve_device(args.device)
+    backend = configure_backend(device, args.allow_tf32)
+    environment = describe(backend, config.dtype)
+    policy = policy_for(config.dtype, device.type, args.allow_tf32)
+    if args.against:
+        return _check_learner(args, config, arrays, policy, device, environment)
+    return _check_twins(args, config, arrays, policy, device, environment)
+
+
+def _validate(args, config) -> None:
+    """Every flag checked before any computing, so a bad one never leaves half an output behind."""
+    from catnet.errors import CatnetError
+    from catnet.outputs import ensure_dir
+
+    for flag, path, suffixes in (("--json", args.json, (".json",)), ("--markdown", args.markdown, (".md", ".markdown"))):
+        if path:
+            if Path(path).suffix not in suffixes:
+                raise CatnetError(f"{flag} expects a {' or '.join(suffixes)} path, got {path!r}")
+            ensure_dir(Path(path).parent)
+    if args.logdir:
+        ensure_dir(args.logdir)
+    if args.against:
+        from compare.learner_file import check_learner_path
+
+        check_learner_path(args.against)
+        if config.dtype != "float64":
+            raise CatnetError(f"--against checks course-style code in float64 (its initialiser draws float64); "
+                              f"drop --dtype {config.dtype}")
+        for flag, given in (("--span-check", args.span_check), ("--logdir", args.logdir)):
+            if given:
+                raise CatnetError(f"{flag} belongs to the twins' comparison and cannot be combined with --against")
+
+
+def _check_twins(args, config, arrays, policy, device, environment) -> int:
+    from compare.harness import Options, run_parity
+    from compare.report import parity_blocks, parity_document, parity_summary, render_markdown, render_text
+
+    total = config.iterations * (2 if args.span_check else 1)
+    with _Progress(total) as on_step:
+        report = run_parity(config, arrays, policy, device=device, environment=environment,
+                            options=Options(span_check=args.span_check, gradcheck_seed=args.gradcheck_seed),
+                            on_step=on_step)
+    blocks, summary = parity_blocks(report), parity_summary(report)
+    sys.stdout.write(render_text(blocks, summary, color=sys.stdout.isatty()))
+    _write(args, parity_document(report), lambda: render_markdown(blocks, summary))
+    if args.logdir:
+        print(f"Wrote TensorBoard runs under {_write_tensorboard(args.logdir, report)}")
+    return 0 if report.passed or not policy.judged else 1
+
+
+def _check_learner(args, config, arrays, policy, device, environment) -> int:
+    from compare.learner import check_learner
+    from compare.report import learner_blocks, learner_document, learner_summary, render_markdown, render_text
+
+    report = check_learner(args.against, config, arrays, policy, device=device, training_steps=args.training_steps)
+    blocks, summary = learner_blocks(report, environment), learner_summary(report)
+    sys.stdout.write(render_text(blocks, summary, color=sys.stdout.isatty()))
+    _write(args, learner_document(report, environment), lambda: render_markdown(blocks, summary))
+    return 0 if report.passed else 1
+
+
+def _write(args, document: dict, markdown) -> None:
+    from catnet.reports import write_json, write_text
+
+    if args.json:
+        write_json(args.json, document)
+        print(f"Wrote {args.json}")
+    if args.markdown:
+        write_text(args.markdown, markdown())
+        print(f"Wrote {args.markdown}")
+
+
+def _write_tensorboard(logdir: str, report) -> Path:
+    """One TensorBoard run per training run (their cost curves overlay) and one for the differences."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    root = Path(logdir) / f"compare-{report.settings['dtype']}-{report.settings['first_layer_resolved']}"
+    for trajectory in [report.trajectory] + ([report.span] if report.span is not None else []):
+        prefix = "" if trajectory.key == "trajectory" else f"{trajectory.key}-"
+        for outcome in trajectory.outcomes:
+            with SummaryWriter(str(root / f"{prefix}{outcome.name}")) as writer:
+                for iteration, cost in enumerate(outcome.costs):
+                    writer.add_scalar("cost", float(cost), iteration)
+        with SummaryWriter(str(root / f"{prefix}difference")) as writer:
+            for pair in trajectory.pairs:
+                tag = pair.label.replace(" ", "_")
+                for index, (param, cost) in enumerate(zip(pair.param_diff, pair.cost_diff)):
+                    if param == param:  # NaN at steps a primal run was not compared
+                        writer.add_scalar(f"parameters_normwise/{tag}", float(param), index + 1)
+                    writer.add_scalar(f"cost_abs/{tag}", float(cost), index)
+    return root
+
+
+class _Progress:
+    """A tqdm bar over the training steps when stderr is a terminal; otherwise nothing."""
+
+    def __init__(self, total: int):
+        self.total, self.bar = total, None
+
+    def __enter__(self):
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=self.total, unit="step", leave=False, file=sys.stderr, desc="comparing")
+        return self.on_step
+
+    def on_step(self, key: str, step: int) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.close()
+        return False

@@ -1,0 +1,190 @@
+"""Train two or three runs side by side from their on_step hooks and record how far apart they drift."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from catnet.config import TrainConfig
+from catnet.training import Arrays
+from compare.results import Agreement, Outcome, PairSummary, Trajectory
+from compare.stepstream import StepStream, lockstep
+from compare.trajectory import THRESHOLDS, Cadence, PairTrack, SpanFrame, relu_pattern, snapshot_keeper
+from numpy_impl.params import Params
+from numpy_impl.train import StepCallback, TrainResult, resolve_first_layer
+
+
+PRIMAL_STRIDE = 10
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One training run, ready to start: its loop takes the on_step hook, `predict` reads the trained model."""
+
+    name: str
+    form: str  # "primal" or "span", resolved
+    iterations: int
+    arrays: Arrays  # in the run's dtype
+    train: Callable[[StepCallback], TrainResult]
+    predict: Callable[[TrainResult, np.ndarray], np.ndarray]  # (result, X (n_x, m)) -> P(cat) (m,)
+
+
+@dataclass(frozen=True)
+class Pair:
+    other: int  # index into the runs
+    reference: int
+    tolerance: float | None  # normwise bound on every step's parameter difference; None: reported only
+    accuracy_slack: int | None  # examples the final accuracies may differ by; None: reported only
+
+
+@dataclass(frozen=True)
+class Walked:
+    trajectory: Trajectory
+    checkpoints: dict[int, tuple[Params, ...]]  # step -> each run's parameters after it, the last step included
+
+
+def numpy_run(name: str, initial: Params, arrays: Arrays, config: TrainConfig, first_layer: str) -> RunSpec:
+    from numpy_impl.network import predict_proba
+    from numpy_impl.train import train
+
+    X, Y = arrays.X_train, arrays.Y_train
+    form = resolve_first_layer(first_layer, X.shape[0], X.shape[1], initial.layer_sizes[1], config.iterations)
+
+    def run(on_step):
+        # a diverging run ends in TrainingDiverged, which says more than NumPy's overflow warnings before it
+        with np.errstate(over="ignore", invalid="ignore"):
+            return train(initial, X, Y, learning_rate=config.learning_rate, iterations=config.iterations,
+                         first_layer=form, log_every=config.iterations, on_step=on_step)
+
+    return RunSpec(name, form, config.iterations, arrays, run,
+                   lambda result, X_: predict_proba(result.params, X_).reshape(-1))
+
+
+def torch_run(name: str, initial: Params, arrays: Arrays, config: TrainConfig, first_layer: str, device) -> RunSpec:
+    import torch
+
+    from torch_impl.model import CatNet, torch_dtype
+    from torch_impl.train import predict_proba, train
+
+    dtype = torch_dtype(config.dtype)
+    as_rows = lambda a: torch.from_numpy(np.ascontiguousarray(a.T)).to(device=device, dtype=dtype)  # noqa: E731  (m, n)
+    model = CatNet.from_params(initial, dtype=dtype, device=device)
+    X, Y = as_rows(arrays.X_train), as_rows(arrays.Y_train)  # (m, n_x), (m, 1)
+    n_x, m = arrays.X_train.shape
+    form = resolve_first_layer(first_layer, n_x, m, initial.layer_sizes[1], config.iterations)
+
+    def run(on_step):
+        return train(model, X, Y, learning_rate=config.learning_rate, iterations=config.iterations,
+                     first_layer=form, log_every=config.iterations, on_step=on_step)
+
+    return RunSpec(name, form, config.iterations, arrays, run, lambda result, X_: predict_proba(model, as_rows(X_)))
+
+
+def walk(key: str, title: str, runs: list[RunSpec], pairs: list[Pair], frame: SpanFrame,
+         checkpoints: frozenset[int], on_step: Callable[[str, int], None] | None = None) -> Walked:
+    """Run `runs` in lockstep; per step compare each pair's cost, parameters and ReLU patterns on the frame's data.
+
+    With a primal run among them, parameters and patterns are compared every
+    PRIMAL_STRIDE-th step (each comparison costs a training step); costs always at every step.
+    """
+    mixed = len({run.form for run in runs}) > 1  # a span run must then form its W1 to meet a primal one
+    cadence = Cadence(1 if all(run.form == "span" for run in runs) else PRIMAL_STRIDE, runs[0].iterations)
+    streams = [
+        StepStream(run.train, snapshot_keeper(run.arrays.X_train, checkpoints, cadence,
+                                              frame if mixed and run.form == "span" else None), run.name)
+        for run in runs
+    ]
+    tracks = [PairTrack(runs[p.other].name, runs[p.reference].name) for p in pairs]
+    kept: dict[int, tuple[Params, ...]] = {}
+    for snaps in lockstep(*streams):
+        # a diverging run overflows here one step before its own loop sees the non-finite cost and stops
+        step = snaps[0].iteration + 1
+        dense = step in cadence
+        with np.errstate(over="ignore", invalid="ignore"):
+            patterns = [relu_pattern(frame, snap) for snap in snaps] if dense else None
+            for track, pair in zip(tracks, pairs):
+                seen = (patterns[pair.other], patterns[pair.reference]) if dense else None
+                track.record(frame, snaps[pair.other], snaps[pair.reference], seen, dense)
+        if snaps[0].params is not None:
+            kept[step] = tuple(snap.params for snap in snaps)
+        if on_step is not None:
+            on_step(key, step)
+    results = [stream.result for stream in streams]
+    kept[len(tracks[0].param_diff)] = tuple(result.params for result in results)
+    outcomes = [_outcome(run, result, stream.busy_seconds) for run, result, stream in zip(runs, results, streams)]
+    predictions = [_predictions(run, result) for run, result in zip(runs, results)]
+    trajectory = Trajectory(
+        key=key,
+        title=title,
+        pairs=tuple(_summary(track, pair) for track, pair in zip(tracks, pairs)),
+        outcomes=tuple(outcomes),
+        agreements=tuple(_agreement(runs, predictions, outcomes, pair) for pair in pairs),
+        first_layer="/".join(sorted({run.form for run in runs})),
+        stride=cadence.stride,
+    )
+    return Walked(trajectory, kept)
+
+
+def _summary(track: PairTrack, pair: Pair) -> PairSummary:
+    param_diff = np.asarray(track.param_diff)
+    cost_rel = np.asarray(track.cost_rel)
+    worst = int(np.nanargmax(param_diff))  # NaN: steps off the cadence
+    max_cost_rel = float(cost_rel.max())
+    passed = pair.tolerance is None or (param_diff[worst] <= pair.tolerance and max_cost_rel <= pair.tolerance)
+    return PairSummary(
+        other=track.other,
+        reference=track.reference,
+        steps=len(param_diff),
+        param_diff=param_diff,
+        cost_diff=np.asarray(track.cost_diff),
+        max_param_diff=float(param_diff[worst]),
+        max_param_step=worst + 1,
+        final_param_diff=float(param_diff[-1]),
+        max_cost_rel=max_cost_rel,
+        first_past=tuple((threshold, track.first_step_past(threshold)) for threshold in THRESHOLDS),
+        first_relu=track.first_relu,
+        relu_units_final=track.relu_units_last,
+        relu_units_max=track.relu_units_max,
+        tolerance=pair.tolerance,
+        passed=bool(passed),
+    )
+
+
+def _predictions(run: RunSpec, result: TrainResult) -> tuple[np.ndarray, np.ndarray]:
+    """0.5-thresholded predictions on the train and the test split."""
+    return tuple(run.predict(result, X) > 0.5 for X in (run.arrays.X_train, run.arrays.X_test))
+
+
+def _outcome(run: RunSpec, result: TrainResult, seconds: float) -> Outcome:
+    train, test = _predictions(run, result)
+    Y_train, Y_test = (run.arrays.Y_train.reshape(-1) > 0.5), (run.arrays.Y_test.reshape(-1) > 0.5)
+    return Outcome(
+        name=run.name,
+        first_layer=result.first_layer,
+        final_cost=float(result.costs[-1]),
+        train_correct=int(np.sum(train == Y_train)),
+        train_total=int(Y_train.size),
+        test_correct=int(np.sum(test == Y_test)),
+        test_total=int(Y_test.size),
+        seconds=seconds,
+        costs=np.asarray(result.costs, dtype=np.float64),
+    )
+
+
+def _agreement(runs, predictions, outcomes, pair: Pair) -> Agreement:
+    (train_o, test_o), (train_r, test_r) = predictions[pair.other], predictions[pair.reference]
+    other, reference = outcomes[pair.other], outcomes[pair.reference]
+    train_gap = other.train_correct - reference.train_correct
+    test_gap = other.test_correct - reference.test_correct
+    train_disagree, test_disagree = int(np.sum(train_o != train_r)), int(np.sum(test_o != test_r))
+    slack = pair.accuracy_slack
+    if slack is None:
+        passed = True
+    elif slack == 0:
+        passed = train_disagree == 0 and test_disagree == 0
+    else:
+        passed = abs(train_gap) <= slack and abs(test_gap) <= slack
+    return Agreement(runs[pair.other].name, runs[pair.reference].name, train_disagree, test_disagree,
+                     train_gap, test_gap, slack, bool(passed))

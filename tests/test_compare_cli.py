@@ -1,0 +1,78 @@
+"""catnet compare through the real command line: exit status, the files it writes, its usage errors."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import assert_clean_error, run_cli
+
+TEXTBOOK = (Path(__file__).resolve().parents[1] / "catnet" / "textbook.py").read_text()
+TINY = ("--layers", "48,5,3,1")
+
+
+@pytest.mark.realdata
+def test_compare_on_the_real_data_holds_parity_and_writes_every_section(real_data, tmp_path):
+    report, markdown = tmp_path / "parity.json", tmp_path / "parity.md"
+    proc = run_cli("compare", "--data", real_data, "--iterations", "50", "--device", "cpu",
+                   "--json", report, "--markdown", markdown)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "PARITY HOLDS under the float64 on cpu policy" in proc.stdout
+    document = json.loads(report.read_text())
+    assert document["passed"] is True and document["first_divergence"] is None
+    for key in ("environment", "policy", "forward", "gradients", "parameters", "trajectory", "gradcheck"):
+        assert document[key], key
+    assert document["environment"]["numpy_blas"] and document["settings"]["first_layer_resolved"] == "span"
+    assert [row["step"] for row in document["parameters"]["rows"][::8]] == [1, 2, 10, 50]
+    pair = document["trajectory"]["pairs"][0]
+    assert len(pair["param_diff"]) == 50 and pair["max_param_diff"] < 1e-12
+    assert [o["train_correct"] for o in document["trajectory"]["outcomes"]] == [140, 140]  # after 50 steps, both twins
+    assert "### 1. Forward pass at step 0 — PASS" in markdown.read_text()
+
+
+def test_compare_writes_both_cost_curves_and_the_differences_for_tensorboard(tiny_data, tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    proc = run_cli("compare", "--data", tiny_data, *TINY, "--iterations", "8", "--device", "cpu",
+                   "--logdir", tmp_path / "tb")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    root = tmp_path / "tb" / "compare-float64-span"  # auto picks the span form for 48 inputs and 12 images
+    costs = {}
+    for run in ("numpy", "torch"):
+        events = EventAccumulator(str(root / run))
+        events.Reload()
+        costs[run] = [e.value for e in events.Scalars("cost")]
+    assert len(costs["numpy"]) == 8 and costs["numpy"] == pytest.approx(costs["torch"], rel=1e-6)
+    difference = EventAccumulator(str(root / "difference"))
+    difference.Reload()
+    assert [e.step for e in difference.Scalars("parameters_normwise/torch_vs_numpy")] == list(range(1, 9))
+
+
+def test_a_broken_learner_file_exits_1_and_names_the_function_and_tensor(tiny_data, tmp_path):
+    learner = tmp_path / "my_dnn.py"
+    learner.write_text(TEXTBOOK.replace("dW = 1.0 / m * np.dot(dZ, A_prev.T)", "dW = np.dot(dZ, A_prev.T)"))
+    report = tmp_path / "learner.json"
+    proc = run_cli("compare", "--data", tiny_data, *TINY, "--against", learner, "--json", report)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "DIFFERS: L_model_backward: dW3 differs: max rel 11" in proc.stdout
+    assert ">> L_model_backward" in proc.stdout
+    assert json.loads(report.read_text())["first_failure"].startswith("L_model_backward: dW3 differs")
+
+
+def test_the_textbook_file_passes_as_a_learner(tiny_data):
+    proc = run_cli("compare", "--data", tiny_data, *TINY, "--against", "catnet/textbook.py", "--training-steps", "3")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.rstrip().splitlines()[-1].startswith("AGREES: every function checked agrees")
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (("--json", "out.txt"), "--json expects a .json path"),
+    (("--against", "missing.py"), "--against: no such file"),
+    (("--against", "catnet/textbook.py", "--dtype", "float32"), "--against checks course-style code in float64"),
+    (("--against", "catnet/textbook.py", "--span-check"), "--span-check belongs to the twins' comparison"),
+])
+def test_usage_errors_exit_2_with_one_line_and_write_nothing(tiny_data, tmp_path, args, fragment):
+    proc = run_cli("compare", "--data", tiny_data, *TINY, *args, cwd=Path(__file__).resolve().parents[1])
+    assert proc.returncode == 2
+    assert_clean_error(proc, fragment)
+    assert not (Path(__file__).resolve().parents[1] / "out.txt").exists()
