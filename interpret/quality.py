@@ -191,8 +191,8 @@ def randomisation_check(model: ImageModel, trained: Mapping[str, np.ndarray],
     stages, rows = [], {name: [] for name in explainers}
     for stage, randomised in cascade(model, seed):
         stages.append(stage)
-        for name, explain in explainers.items():
-            maps = explain(randomised)  # (N, H, W, C)
+        for name, explainer in explainers.items():
+            maps = explainer(randomised)  # (N, H, W, C)
             rows[name].append([
                 spearman(np.abs(before.sum(axis=-1)), np.abs(after.sum(axis=-1)))
                 for before, after in zip(trained[name], maps)

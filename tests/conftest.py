@@ -48,6 +48,19 @@ def make_tiny_dataset(directory: Path, m_train: int = 12, m_test: int = 6, size:
     return directory
 
 
+def pytest_collection_modifyitems(config, items):
+    """`@pytest.mark.cuda` alone marks a test as needing a GPU: skipped where torch sees none."""
+    cuda_tests = [item for item in items if item.get_closest_marker("cuda")]
+    if not cuda_tests:
+        return
+    import torch  # only when a GPU test was collected
+
+    if not torch.cuda.is_available():
+        skip = pytest.mark.skip(reason="needs a CUDA GPU")
+        for item in cuda_tests:
+            item.add_marker(skip)
+
+
 @pytest.fixture
 def tiny_data(tmp_path) -> Path:
     """A folder with tiny train/test files of 4x4x3 images (n_x = 48)."""

@@ -88,7 +88,6 @@ def test_cuda_entry_without_a_gpu_is_a_clear_error():
 
 @pytest.mark.cuda
 @pytest.mark.realdata
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_cuda_entry_reports_device_memory_and_the_textbook_cost(real_data, tmp_path):
     json_path = tmp_path / "bench.json"
     proc = run_cli("bench", "--data", real_data, "--iterations", "20", "--repeats", "1",

@@ -169,7 +169,6 @@ def test_tf32_on_cuda_is_a_fast_mode_not_a_parity_claim():
 
 
 @pytest.mark.cuda
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_the_twin_on_cuda_agrees_with_the_numpy_reference(tiny_data, dtype):
     config, arrays = tiny(tiny_data, dtype=dtype)

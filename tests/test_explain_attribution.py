@@ -157,7 +157,6 @@ def test_unknown_method_names_are_refused():
 
 
 @pytest.mark.cuda
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 @pytest.mark.parametrize("method", ["saliency", "integrated-gradients", "deeplift", "occlusion"])  # noisy ones draw from per-device generators
 def test_maps_on_cuda_match_the_cpu(method):
     model, _ = tiny_model()

@@ -177,11 +177,9 @@ def test_thread_variables_default_to_one_but_the_user_wins():
     assert fresh == {**{name: "1" for name in THREAD_VARIABLES}, WAIT_POLICY[0]: WAIT_POLICY[1]}
 
 
-needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
 
 @pytest.mark.cuda
-@needs_cuda
 @pytest.mark.parametrize("form", ["primal", "span"])
 def test_cuda_graph_replay_follows_the_cpu_trajectory(form):
     X, Y = tiny_problem()
@@ -198,7 +196,6 @@ def test_cuda_graph_replay_follows_the_cpu_trajectory(form):
 
 
 @pytest.mark.cuda
-@needs_cuda
 def test_cuda_eager_path_with_on_step_matches_the_graph_path():
     X, Y = tiny_problem()
     initial = initialize(LAYERS, "dls", seed=3)

@@ -123,7 +123,6 @@ def test_asking_for_cuda_without_it_is_an_error():
 
 
 @pytest.mark.cuda
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_cuda_float64_twin_agrees_with_numpy(tiny_data):
     config = tiny_config()
     arrays = prepare_arrays(load_dataset(tiny_data), config)

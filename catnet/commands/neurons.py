@@ -123,5 +123,5 @@ def _write(out: Path, logdir: Path, figures: dict, document: dict, analysis) -> 
                 label_img=torch.from_numpy(np.ascontiguousarray(hidden.images.transpose(0, 3, 1, 2)) / 255.0),
                 tag=f"layer{hidden.layer}_activations",
             )
-    print(f"Wrote TensorBoard figures" + (" and the hidden-layer embedding" if analysis.hidden is not None else "")
+    print("Wrote TensorBoard figures" + (" and the hidden-layer embedding" if analysis.hidden is not None else "")
           + f" to {logdir} (tensorboard --logdir {logdir})")
