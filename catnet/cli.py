@@ -26,11 +26,11 @@ COMMANDS = (
     ("train", "catnet.commands.train"),
     ("predict", "catnet.commands.predict"),
     ("fetch-data", "catnet.commands.fetch_data"),
-    ("unroll", "catnet.commands.unroll"),
-    ("neurons", "catnet.commands.neurons"),
-    ("explain", "catnet.commands.explain"),
-    ("bench", "catnet.commands.bench"),
     ("compare", "catnet.commands.compare"),
+    ("explain", "catnet.commands.explain"),
+    ("neurons", "catnet.commands.neurons"),
+    ("unroll", "catnet.commands.unroll"),
+    ("bench", "catnet.commands.bench"),
 )
 
 
