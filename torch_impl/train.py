@@ -1,4 +1,4 @@
-"""Full-batch training of CatNet with autograd and torch.optim.SGD, primal or span form.
+"""Full-batch training of CatNet with autograd and torch.optim's SGD update, primal or span form.
 
 The span form is numpy_impl.train's (read its docstring): W1 = W1_init + C @ X
 (rows are examples here). Its first layer's bias rides along as the weight of
@@ -22,6 +22,7 @@ from catnet.errors import TrainingDiverged
 from numpy_impl.train import LogCallback, StepCallback, StepState, TrainResult, check_finite, resolve_first_layer, should_log
 from torch_impl.cudagraph import run_steps
 from torch_impl.model import CatNet
+from torch_impl.sgd import PlainSGD
 
 
 class SpanCoefficients(torch.autograd.Function):
@@ -102,11 +103,11 @@ def train(
         trained, loss_fn = span.parameters(), span.loss
     else:
         trained, loss_fn = list(model.parameters()), lambda: F.binary_cross_entropy_with_logits(model(X), Y)
-    optimizer = _sgd(trained, learning_rate)
+    optimizer = PlainSGD(trained, learning_rate)  # torch.optim.SGD's own update; see torch_impl/sgd.py
 
     def step() -> torch.Tensor:
         """One update; returns the cost before it, detached, still on the device."""
-        optimizer.zero_grad(set_to_none=True)
+        optimizer.zero_grad()
         loss = loss_fn()
         loss.backward()
         optimizer.step()
@@ -142,14 +143,6 @@ def train(
         span_coefficients=span_coefficients,
         first_layer=form,
     )
-
-
-def _sgd(params: list[torch.Tensor], learning_rate: float) -> torch.optim.SGD:
-    """Plain SGD, as one fused kernel where this torch has it (same update: p -= lr * grad)."""
-    try:
-        return torch.optim.SGD(params, lr=learning_rate, fused=True)
-    except (TypeError, RuntimeError, ValueError):  # older torch, or a device without the fused kernel
-        return torch.optim.SGD(params, lr=learning_rate)
 
 
 def _check_finite(costs: list[torch.Tensor], start: int, upto: int) -> None:
