@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import json
 from pathlib import Path
 
@@ -9,8 +10,8 @@ import pytest
 import torch
 from PIL import Image
 
-from catnet.bench_entries import ENTRIES, ENTRY_NAMES, Measurement
-from catnet.benchmark import BenchReport, BenchSettings, EntryResult, ProcessTiming, report_document
+from catnet.bench.entries import ENTRIES, ENTRY_NAMES, Measurement
+from catnet.bench.run import BenchReport, BenchSettings, EntryResult, ProcessTiming, report_document
 from catnet.commands import bench as bench_command
 from conftest import assert_clean_error, run_cli
 
@@ -96,3 +97,11 @@ def test_cuda_entry_reports_device_memory_and_the_textbook_cost(real_data, tmp_p
     cuda = json.loads(json_path.read_text())["entries"][1]
     assert cuda["name"] == "torch-cuda" and cuda["cuda_peak_mb"] > 0
     assert cuda["relative_cost_difference"] < 1e-9
+
+
+def test_timed_processes_can_import_catnet_from_where_it_lies(monkeypatch):
+    from catnet.bench.run import child_environment
+
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    first = Path(child_environment(threads=None)["PYTHONPATH"].split(os.pathsep)[0])
+    assert (first / "catnet" / "__init__.py").is_file()

@@ -10,7 +10,7 @@ from catnet.cli import add_command, positive_int
 from catnet.config import TrainConfig
 
 DEFAULTS = TrainConfig()
-# kept in step with bench_entries.ENTRY_NAMES (a test checks): this module may import only light modules
+# kept in step with entries.ENTRY_NAMES (a test checks): this module may import only light modules
 ENTRY_NAMES = ("textbook", "plain-torch-float64", "plain-torch-float32", "numpy-primal", "numpy-span",
                "torch-cpu-primal", "torch-cpu-span", "torch-cuda")
 
@@ -54,7 +54,7 @@ def _entry_list(text: str) -> tuple[str, ...]:
 def run(args) -> int:
     if args.child:
         return _run_child(args)
-    from catnet.benchmark import BenchSettings, report_document, run_bench
+    from catnet.bench.run import BenchSettings, report_document, run_bench
     from catnet.data import find_data_dir
     from catnet.errors import CatnetError
     from catnet.outputs import ensure_dir
@@ -100,7 +100,7 @@ def _run_child(args) -> int:
     import json
     from dataclasses import asdict, replace
 
-    from catnet.bench_entries import measure
+    from catnet.bench.entries import measure
     from catnet.data import load_dataset
     from catnet.training import prepare_arrays
 
@@ -111,7 +111,7 @@ def _run_child(args) -> int:
 
 
 def _write_plot(path: str, document: dict) -> None:
-    from catnet.bench_plot import bench_figure
+    from catnet.bench.plot import bench_figure
     from catnet.outputs import atomic_path
 
     figure = bench_figure(document)

@@ -91,7 +91,7 @@ def _plain_torch(dtype_name: str):
     def run(arrays: Arrays, config: TrainConfig):
         import torch
 
-        from catnet import plain_torch
+        from catnet.bench import plain_torch
         from numpy_impl.init import initialize
 
         _warm_torch_optim()

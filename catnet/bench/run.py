@@ -1,7 +1,7 @@
 """catnet bench's computing: every entry timed in processes of its own, side by side, and whole-process timings.
 
 Each run of an entry is a fresh `catnet bench --child NAME` process (see
-bench_entries): its own clock around the training run, its own peak memory,
+entries.py): its own clock around the training run, its own peak memory,
 and its wall time from spawn to exit as a whole-process timing. The targets
 are whole-process ratios: `catnet train --impl numpy` against the textbook
 loop's process, `catnet train --impl torch --device cpu` against the plain
@@ -22,11 +22,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from catnet.bench_entries import ENTRIES, Entry, Measurement
+import catnet
+from catnet.bench.entries import ENTRIES, Entry, Measurement
 from catnet.cli import THREAD_VARIABLES
 from catnet.errors import CatnetError
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(catnet.__file__).resolve().parents[1]  # the folder that holds the catnet package
 CHILD_TIMEOUT_S = 3600
 
 # (name, catnet train arguments, the entry whose process it is measured against)
@@ -39,7 +40,7 @@ PROCESSES = (
 @dataclass(frozen=True)
 class BenchSettings:
     data_dir: Path
-    entries: tuple[str, ...]  # names from bench_entries.ENTRY_NAMES, in table order
+    entries: tuple[str, ...]  # names from entries.ENTRY_NAMES, in table order
     iterations: int = 2500
     repeats: int = 3  # runs of each fast entry and of each `catnet train` process
     slow_repeats: int = 1  # runs of each slow entry (seconds to minutes each)
