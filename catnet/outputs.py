@@ -35,3 +35,14 @@ def ensure_dir(directory: str | os.PathLike) -> Path:
     if not os.access(directory, os.W_OK):
         raise CatnetError(f"output folder {directory} is not writable")
     return directory
+
+
+def check_output_file(flag: str, path: str | os.PathLike | None, *suffixes: str) -> Path | None:
+    """Before any work: `path` (given for `flag`) ends in one of `suffixes` and its folder can be written."""
+    if path is None or str(path) == "":
+        return None
+    path = Path(path)
+    if path.suffix.lower() not in suffixes:
+        raise CatnetError(f"{flag} expects a {' or '.join(suffixes)} path, got {str(path)!r}")
+    ensure_dir(path.parent)
+    return path

@@ -32,20 +32,21 @@ def test_compare_on_the_real_data_holds_parity_and_writes_every_section(real_dat
 
 def test_compare_writes_both_cost_curves_and_the_differences_for_tensorboard(tiny_data, tmp_path):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.util import tensor_util
+
+    def scalars(run_dir, tag):
+        events = EventAccumulator(str(run_dir), size_guidance={"tensors": 0})
+        events.Reload()
+        return [(e.step, float(tensor_util.make_ndarray(e.tensor_proto))) for e in events.Tensors(tag)]
 
     proc = run_cli("compare", "--data", tiny_data, *TINY, "--iterations", "8", "--device", "cpu",
                    "--logdir", tmp_path / "tb")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    root = tmp_path / "tb" / "compare-float64-span"  # auto picks the span form for 48 inputs and 12 images
-    costs = {}
-    for run in ("numpy", "torch"):
-        events = EventAccumulator(str(root / run))
-        events.Reload()
-        costs[run] = [e.value for e in events.Scalars("cost")]
+    # auto picks the span form for 48 inputs and 12 images; one fresh folder per invocation
+    [root] = (tmp_path / "tb").glob("compare-float64-span-*")
+    costs = {run: [value for _, value in scalars(root / run, "cost")] for run in ("numpy", "torch")}
     assert len(costs["numpy"]) == 8 and costs["numpy"] == pytest.approx(costs["torch"], rel=1e-6)
-    difference = EventAccumulator(str(root / "difference"))
-    difference.Reload()
-    assert [e.step for e in difference.Scalars("parameters_normwise/torch_vs_numpy")] == list(range(1, 9))
+    assert [step for step, _ in scalars(root / "difference", "parameters_normwise/torch_vs_numpy")] == list(range(1, 9))
 
 
 def test_a_broken_learner_file_exits_1_and_names_the_function_and_tensor(tiny_data, tmp_path):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from catnet.cli import add_command, positive_int
 from catnet.config import TrainConfig
@@ -56,14 +55,10 @@ def run(args) -> int:
         return _run_child(args)
     from catnet.bench.run import BenchSettings, report_document, run_bench
     from catnet.data import find_data_dir
-    from catnet.errors import CatnetError
-    from catnet.outputs import ensure_dir
+    from catnet.outputs import check_output_file
 
-    for flag, path, suffix in (("--json", args.json, ".json"), ("--plot", args.plot, ".png")):
-        if path is not None:
-            if Path(path).suffix.lower() != suffix:
-                raise CatnetError(f"{flag} expects a {suffix} path, got {path!r}")
-            ensure_dir(Path(path).parent)
+    check_output_file("--json", args.json, ".json")
+    check_output_file("--plot", args.plot, ".png")
     data_dir = find_data_dir(args.data).resolve()
     settings = BenchSettings(data_dir=data_dir, entries=_selected(args.only), iterations=args.iterations,
                              repeats=args.repeats, slow_repeats=args.slow_repeats, threads=args.threads)

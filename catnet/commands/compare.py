@@ -34,7 +34,7 @@ def register(subparsers) -> None:
                         help="--against: steps of the short training run")
     parser.add_argument("--span-check", action="store_true",
                         help="also train the NumPy reference in primal and in span form (float64) and compare them "
-                        "step by step; costs one primal run (~15 s on the course's data)")
+                        "step by step; costs one primal run (about 25 s on the course's data)")
     parser.add_argument("--gradcheck-seed", type=int, default=0, help="seed of the coordinates the gradient check samples")
     parser.add_argument("--json", metavar="PATH", help="write everything, machine-readable (.json)")
     parser.add_argument("--markdown", metavar="PATH", help="write the report as Markdown (.md)")
@@ -67,13 +67,10 @@ def run(args) -> int:
 def _validate(args, config) -> None:
     """Every flag checked before any computing, so a bad one never leaves half an output behind."""
     from catnet.errors import CatnetError
-    from catnet.outputs import ensure_dir
+    from catnet.outputs import check_output_file, ensure_dir
 
-    for flag, path, suffixes in (("--json", args.json, (".json",)), ("--markdown", args.markdown, (".md", ".markdown"))):
-        if path:
-            if Path(path).suffix not in suffixes:
-                raise CatnetError(f"{flag} expects a {' or '.join(suffixes)} path, got {path!r}")
-            ensure_dir(Path(path).parent)
+    check_output_file("--json", args.json, ".json")
+    check_output_file("--markdown", args.markdown, ".md", ".markdown")
     if args.logdir:
         ensure_dir(args.logdir)
     if args.against:
@@ -128,23 +125,26 @@ def _write(args, document: dict, markdown) -> None:
 
 
 def _write_tensorboard(logdir: str, report) -> Path:
-    """One TensorBoard run per training run (their cost curves overlay) and one for the differences."""
-    from torch.utils.tensorboard import SummaryWriter
+    """One TensorBoard run per training run (their cost curves overlay) and one for the differences.
 
-    root = Path(logdir) / f"compare-{report.settings['dtype']}-{report.settings['first_layer_resolved']}"
+    A fresh folder per invocation, so re-running into the same logdir does not pile curves on each other.
+    """
+    from catnet.tblog import EventWriter, new_run_dir
+
+    root = new_run_dir(logdir, f"compare-{report.settings['dtype']}-{report.settings['first_layer_resolved']}")
     for trajectory in [report.trajectory] + ([report.span] if report.span is not None else []):
         prefix = "" if trajectory.key == "trajectory" else f"{trajectory.key}-"
         for outcome in trajectory.outcomes:
-            with SummaryWriter(str(root / f"{prefix}{outcome.name}")) as writer:
+            with EventWriter(root / f"{prefix}{outcome.name}") as writer:
                 for iteration, cost in enumerate(outcome.costs):
-                    writer.add_scalar("cost", float(cost), iteration)
-        with SummaryWriter(str(root / f"{prefix}difference")) as writer:
+                    writer.scalar("cost", float(cost), iteration)
+        with EventWriter(root / f"{prefix}difference") as writer:
             for pair in trajectory.pairs:
                 tag = pair.label.replace(" ", "_")
                 for index, (param, cost) in enumerate(zip(pair.param_diff, pair.cost_diff)):
                     if param == param:  # NaN at steps a primal run was not compared
-                        writer.add_scalar(f"parameters_normwise/{tag}", float(param), index + 1)
-                    writer.add_scalar(f"cost_abs/{tag}", float(cost), index)
+                        writer.scalar(f"parameters_normwise/{tag}", float(param), index + 1)
+                    writer.scalar(f"cost_abs/{tag}", float(cost), index)
     return root
 
 

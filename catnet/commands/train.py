@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from catnet.cli import add_command, layer_list, positive_float, positive_int
 from catnet.config import DEVICES, DTYPES, FIRST_LAYER_MODES, IMPLS, INIT_SCHEMES, TorchSettings, TrainConfig
@@ -69,17 +68,15 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from catnet.data import load_dataset
-    from catnet.errors import CatnetError
-    from catnet.outputs import ensure_dir
+    from catnet.outputs import check_output_file, ensure_dir
     from catnet.training import prepare_arrays, run_training
 
     config = config_from_args(args)
-    for flag, path, suffix in (("--save", args.save, ".npz"), ("--metrics-json", args.metrics_json, ".json")):
-        if path and Path(path).suffix != suffix:
-            raise CatnetError(f"{flag} expects a {suffix} path, got {path!r}")
-    # an output folder that cannot be made fails now, not after a long run
-    for folder in [Path(p).parent for p in (args.save, args.metrics_json) if p] + ([args.logdir] if args.logdir else []):
-        ensure_dir(folder)
+    # a bad output path fails now, not after a long run
+    check_output_file("--save", args.save, ".npz")
+    check_output_file("--metrics-json", args.metrics_json, ".json")
+    if args.logdir:
+        ensure_dir(args.logdir)
     dataset = load_dataset(args.data)
     arrays = prepare_arrays(dataset, config)
     settings = TorchSettings(device=args.device, allow_tf32=args.allow_tf32)
