@@ -16,6 +16,21 @@ DEVICES = ("auto", "cpu", "cuda")
 IMPLS = ("numpy", "torch")
 FLOAT32_MAX = 3.4028234663852886e38  # numpy.finfo(numpy.float32).max, without importing numpy here
 
+# the two course files, by split; their layout is in catnet.data
+DATA_FILES = {"train": "train_catvnoncat.h5", "test": "test_catvnoncat.h5"}
+
+# pixel orders of the unrolled image (catnet.flatten builds them); kept here so the CLI names them without numpy
+FLATTEN_COURSE = "course"  # x.reshape(m, -1).T: each pixel's R, G, B adjacent
+FLATTEN_PLANAR = "planar"  # all red values, then all green, then all blue
+FLATTEN_RANDOM_PREFIX = "random-"  # random-SEED: a fixed seeded permutation of every position
+FLATTEN_HELP = f"{FLATTEN_COURSE}, {FLATTEN_PLANAR} or {FLATTEN_RANDOM_PREFIX}SEED"
+
+
+def is_flatten_order(name: str) -> bool:
+    suffix = name[len(FLATTEN_RANDOM_PREFIX):]
+    return name in (FLATTEN_COURSE, FLATTEN_PLANAR) or (name.startswith(FLATTEN_RANDOM_PREFIX) and suffix.isdigit())
+
+
 DATA_DIR = "datasets"  # where the data is looked for last, and where `catnet fetch-data` puts it
 # the folder on a public mirror holding both course files (`catnet fetch-data --mirror` overrides it)
 DATA_MIRROR = "https://github.com/ramakris/coursera-deeplearning/raw/master/neuralnetworks/week4/datasets/"
@@ -56,6 +71,8 @@ class TrainConfig:
             raise CatnetError(f"iterations must be positive, got {self.iterations!r}")
         if self.dtype not in DTYPES:
             raise CatnetError(f"unknown dtype {self.dtype!r}; choose from {', '.join(DTYPES)}")
+        if not is_flatten_order(self.flatten):
+            raise CatnetError(f"unknown flatten order {self.flatten!r}; choose {FLATTEN_HELP}")
         if self.first_layer not in FIRST_LAYER_MODES:
             raise CatnetError(
                 f"unknown first-layer mode {self.first_layer!r}; choose from {', '.join(FIRST_LAYER_MODES)}"

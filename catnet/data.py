@@ -8,13 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-from catnet.config import DATA_DIR
+from catnet.config import DATA_DIR, DATA_FILES
 from catnet.errors import CatnetError
 from catnet.flatten import FlattenOrder
 
 ENV_VAR = "CATNET_DATA"
 DEFAULT_DIR = Path(DATA_DIR)
-FILES = {"train": "train_catvnoncat.h5", "test": "test_catvnoncat.h5"}
+FILES = DATA_FILES
 CLASS_NAMES = ("non-cat", "cat")
 
 

@@ -11,13 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from catnet.config import FLATTEN_COURSE as COURSE
+from catnet.config import FLATTEN_HELP as ORDER_HELP
+from catnet.config import FLATTEN_PLANAR as PLANAR
+from catnet.config import FLATTEN_RANDOM_PREFIX as RANDOM_PREFIX
 from catnet.errors import CatnetError
-
-COURSE = "course"  # x.reshape(m, -1).T: each pixel's R, G, B adjacent
-PLANAR = "planar"  # all red values, then all green, then all blue
-RANDOM_PREFIX = "random-"  # random-SEED: a fixed seeded permutation of every position
-
-ORDER_HELP = f"{COURSE}, {PLANAR} or {RANDOM_PREFIX}SEED"
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ class ModelFile:
 def save_model(path: str | os.PathLike, model: ModelFile) -> Path:
     """Write `model` to `path` atomically; returns the path written."""
     path = Path(path)
-    if path.suffix != ".npz":
+    if path.suffix.lower() != ".npz":  # as catnet.outputs.check_output_file judges it
         raise CatnetError(f"model files end in .npz, got {str(path)!r}")
     meta = {
         "format": FORMAT_VERSION,

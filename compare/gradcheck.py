@@ -53,7 +53,7 @@ def gradient_check(
     # J(θ ± ε) each carry rounding of ~eps·|J|; divided by 2ε that is the floor under any g̃
     noise = 16 * np.finfo(np.float64).eps * max(abs(cost(fp.Z[-1], Y)), 1.0) / epsilon
     checks = []
-    for index, (layer, grad) in enumerate(zip(params.layers, grads.layers)):
+    for index, grad in enumerate(grads.layers):
         for kind, analytic in (("W", grad.dW), ("b", grad.db)):
             picks = rng.choice(analytic.size, size=min(per_tensor, analytic.size), replace=False)
             exact, approx, skipped = [], [], 0

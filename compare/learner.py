@@ -271,16 +271,17 @@ class _Course:
 
 
 def _torch_sgd_step(initial, grads, learning_rate: float, device):
-    """One torch.optim.SGD step of the twin from `initial` with the given gradients."""
+    """One SGD step of the twin from `initial` with the given gradients (torch.optim's update, torch_impl.sgd)."""
     import torch
 
     from torch_impl.model import CatNet
+    from torch_impl.sgd import PlainSGD
 
     model = CatNet.from_params(initial, dtype=torch.float64, device=device)
     for linear, grad in zip(model.linears, grads.layers):
         linear.weight.grad = torch.from_numpy(np.ascontiguousarray(grad.dW)).to(device)
         linear.bias.grad = torch.from_numpy(np.ascontiguousarray(grad.db).reshape(-1)).to(device)
-    torch.optim.SGD(model.parameters(), lr=learning_rate).step()
+    PlainSGD(list(model.parameters()), lr=learning_rate).step()
     return model.to_params()
 
 

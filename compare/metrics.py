@@ -49,10 +49,6 @@ class Comparison:
     mismatched: int | None = None
     total: int = 0
 
-    @property
-    def verdict(self) -> str:
-        return "PASS" if self.passed else "FAIL"
-
 
 def compare_arrays(name: str, actual, expected, tolerance: Tolerance, expect_dtype=None) -> Comparison:
     """Compare `actual` with the reference `expected`: shape first, then dtype, then values.

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from compare.learner import LearnerReport
+from compare.learner import TRAINING, LearnerReport
 from compare.results import ParityReport, TensorRow, Trajectory
 
 PASS, FAIL = "PASS", "FAIL"
@@ -218,7 +218,7 @@ def learner_blocks(report: LearnerReport, environment: dict) -> list[Block]:
         header.after.append(f"the file raised on import: {report.import_error}")
         return [header]
     first = next((i for i, c in enumerate(report.checks) if c.failed), None)
-    rows = [[c.function if c.function != "training run" else f"training run ({report.training_steps} steps)",
+    rows = [[c.function if c.function != TRAINING else f"{TRAINING} ({report.training_steps} steps)",
              c.status, c.detail] for c in report.checks]
     blocks = [header, Block("", ["function", "status", "detail"], rows, highlight=first)]
     for check in report.checks:

@@ -113,8 +113,9 @@ def walk(key: str, title: str, runs: list[RunSpec], pairs: list[Pair], frame: Sp
             on_step(key, step)
     results = [stream.result for stream in streams]
     kept[len(tracks[0].param_diff)] = tuple(result.params for result in results)
-    outcomes = [_outcome(run, result, stream.busy_seconds) for run, result, stream in zip(runs, results, streams)]
     predictions = [_predictions(run, result) for run, result in zip(runs, results)]
+    outcomes = [_outcome(run, result, seen, stream.busy_seconds)
+                for run, result, seen, stream in zip(runs, results, predictions, streams)]
     trajectory = Trajectory(
         key=key,
         title=title,
@@ -157,8 +158,8 @@ def _predictions(run: RunSpec, result: TrainResult) -> tuple[np.ndarray, np.ndar
     return tuple(run.predict(result, X) > 0.5 for X in (run.arrays.X_train, run.arrays.X_test))
 
 
-def _outcome(run: RunSpec, result: TrainResult, seconds: float) -> Outcome:
-    train, test = _predictions(run, result)
+def _outcome(run: RunSpec, result: TrainResult, predictions, seconds: float) -> Outcome:
+    train, test = predictions
     Y_train, Y_test = (run.arrays.Y_train.reshape(-1) > 0.5), (run.arrays.Y_test.reshape(-1) > 0.5)
     return Outcome(
         name=run.name,

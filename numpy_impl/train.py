@@ -108,18 +108,17 @@ def train(
     costs = np.empty(iterations, dtype=np.float64)
     logits = np.empty((min(iterations, _COST_BLOCK), m), dtype=params.dtype)  # ZL rows not yet costed
     first_pending = 0
-    # a diverging run goes on until the next block is costed; its inf/nan are caught there, not warned about
-    with np.errstate(over="ignore", invalid="ignore"):
-        for iteration in range(iterations):
-            logits[iteration - first_pending] = descent.step()[0]
-            logged = should_log(iteration, iterations, log_every)
-            if logged or on_step is not None or iteration - first_pending + 1 == len(logits):
-                _cost_block(costs, logits, Y, first_pending, iteration)
-                first_pending = iteration + 1
-            if logged and on_log is not None:
-                on_log(iteration, float(costs[iteration]))
-            if on_step is not None:
-                on_step(StepState(iteration, float(costs[iteration]), descent.params(), descent.C, form))
+    # a diverging run goes on until the next block is costed; its inf/nan are caught there (warnings off: see the decorator)
+    for iteration in range(iterations):
+        logits[iteration - first_pending] = descent.step()[0]
+        logged = should_log(iteration, iterations, log_every)
+        if logged or on_step is not None or iteration - first_pending + 1 == len(logits):
+            _cost_block(costs, logits, Y, first_pending, iteration)
+            first_pending = iteration + 1
+        if logged and on_log is not None:
+            on_log(iteration, float(costs[iteration]))
+        if on_step is not None:
+            on_step(StepState(iteration, float(costs[iteration]), descent.params(), descent.C, form))
     params = descent.final_params()
     check_finite(params, iterations - 1)  # the last update has no cost after it to show a blow-up
     return TrainResult(params=params, costs=costs, span_coefficients=descent.C, first_layer=form)

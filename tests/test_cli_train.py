@@ -12,7 +12,7 @@ import pytest
 from catnet.config import TrainConfig
 from catnet.data import load_dataset
 from catnet.training import prepare_arrays, run_training
-from conftest import REPO, run_cli
+from conftest import REPO, assert_clean_error, run_cli
 
 TINY = ("--layers", "48,6,1", "--lr", "0.5", "--iterations", "25")
 
@@ -91,3 +91,22 @@ def test_course_run_through_the_cli(real_data, tmp_path):
     assert sorted(costs) == list(range(0, 2500, 100)) + [2499]
     assert costs[0] == pytest.approx(0.7717493284237686, abs=1e-12)
     assert costs[2499] == pytest.approx(0.088439943441702, rel=1e-9)
+
+
+def test_an_upper_case_npz_suffix_is_saved_not_refused_after_training(tiny_data, tmp_path):
+    target = tmp_path / "MODEL.NPZ"
+    proc = run_cli("train", "--data", tiny_data, "--layers", "48,3,1", "--iterations", "3", "--quiet", "--save", target)
+    assert proc.returncode == 0, proc.stderr
+    assert target.is_file()
+
+
+def test_an_unknown_pixel_order_is_refused_before_the_data_is_looked_for(tmp_path):
+    proc = run_cli("train", "--flatten", "spiral", "--data", tmp_path / "no-data-here")
+    assert_clean_error(proc, "unknown flatten order 'spiral'")
+
+
+def test_the_parser_of_every_command_loads_without_numpy():
+    code = ("import sys; from catnet.cli import build_parser; build_parser(); "
+            "print('numpy' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert proc.stdout.strip() == "False", proc.stdout + proc.stderr

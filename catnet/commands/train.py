@@ -5,8 +5,16 @@ from __future__ import annotations
 import sys
 
 from catnet.cli import add_command, layer_list, positive_float, positive_int
-from catnet.config import DEVICES, DTYPES, FIRST_LAYER_MODES, IMPLS, INIT_SCHEMES, TorchSettings, TrainConfig
-from catnet.flatten import ORDER_HELP
+from catnet.config import (
+    DEVICES,
+    DTYPES,
+    FIRST_LAYER_MODES,
+    FLATTEN_HELP,
+    IMPLS,
+    INIT_SCHEMES,
+    TorchSettings,
+    TrainConfig,
+)
 
 DEFAULTS = TrainConfig()
 
@@ -22,7 +30,7 @@ def add_config_arguments(parser) -> None:
                         help="gradient-descent steps, counted from 0")
     parser.add_argument("--seed", type=int, default=DEFAULTS.seed, help="seed of the initial parameters")
     parser.add_argument("--dtype", choices=DTYPES, default=DEFAULTS.dtype)
-    parser.add_argument("--flatten", default=DEFAULTS.flatten, metavar="ORDER", help=f"pixel order: {ORDER_HELP}")
+    parser.add_argument("--flatten", default=DEFAULTS.flatten, metavar="ORDER", help=f"pixel order: {FLATTEN_HELP}")
     parser.add_argument("--first-layer", choices=FIRST_LAYER_MODES, default=DEFAULTS.first_layer,
                         help="primal updates W1; span updates its coefficients C in W1 = W1_init + C X^T; "
                         "auto picks the cheaper (same result to rounding)")
