@@ -72,9 +72,20 @@ def run_training(
     impl: str = "numpy",
     torch_settings: TorchSettings | None = None,
     on_log: LogCallback | None = None,
+    initial: Params | None = None,
 ) -> Run:
-    """Initialise from the config's seed and scheme, train with `impl`, evaluate on both splits."""
-    initial = initialize(config.layers, config.init, config.seed, dtype=np.dtype(config.dtype))
+    """Initialise from the config's seed and scheme, train with `impl`, evaluate on both splits.
+
+    `initial`, when given, replaces the config's draw (same layer sizes and dtype): an
+    experiment that starts from transformed parameters, as `catnet unroll` does.
+    """
+    if initial is None:
+        initial = initialize(config.layers, config.init, config.seed, dtype=np.dtype(config.dtype))
+    elif initial.layer_sizes != tuple(config.layers) or initial.dtype != np.dtype(config.dtype):
+        raise ValueError(
+            f"initial parameters are {initial.layer_sizes} {initial.dtype}, the config asks for "
+            f"{tuple(config.layers)} {config.dtype}"
+        )
     backend: dict = {}
     if impl == "numpy":
         from numpy_impl.train import train

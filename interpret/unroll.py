@@ -18,10 +18,8 @@ from catnet.data import Dataset
 from catnet.errors import CatnetError
 from catnet.flatten import FlattenOrder, flatten_order
 from catnet.training import prepare_arrays, run_training
-from numpy_impl.init import initialize
 from numpy_impl.network import cost, forward
 from numpy_impl.params import Layer, Params
-from numpy_impl.train import train
 
 
 @dataclass(frozen=True)
@@ -30,6 +28,7 @@ class OrderRun:
 
     order: str
     costs: np.ndarray  # (iterations,)
+    initial: Params  # what training started from
     params: Params
     train_accuracy: float
     test_accuracy: float
@@ -89,7 +88,8 @@ def train_in_orders(dataset: Dataset, config: TrainConfig, orders: tuple[str, ..
     for name in orders:
         order_config = replace(config, flatten=name)
         run = run_training(order_config, prepare_arrays(dataset, order_config), impl="numpy")
-        runs.append(OrderRun(name, run.result.costs, run.result.params, run.train_accuracy, run.test_accuracy))
+        runs.append(OrderRun(name, run.result.costs, run.initial, run.result.params, run.train_accuracy,
+                             run.test_accuracy))
     return tuple(runs)
 
 
@@ -142,21 +142,16 @@ def unpermute_columns(W: np.ndarray, rel: np.ndarray) -> np.ndarray:
 def permutation_equivalence(dataset: Dataset, config: TrainConfig, reference: OrderRun, order: str) -> Equivalence:
     """Train on `order` from the reference's W1 with permuted columns; compare with the reference run.
 
-    `config` must be the reference run's configuration (its flatten is the reference order).
+    `config` must be the reference run's configuration (its flatten is the reference order);
+    the initial parameters are the reference run's own, W1's columns permuted.
     """
     ref_order = flatten_order(reference.order, dataset.image_shape)
     rel = relative_permutation(ref_order, flatten_order(order, dataset.image_shape))
-    initial = initialize(config.layers, config.init, config.seed, dtype=np.dtype(config.dtype))
-    arrays = prepare_arrays(dataset, replace(config, flatten=order))
-    result = train(
-        permute_first_layer(initial, rel),
-        arrays.X_train,
-        arrays.Y_train,
-        learning_rate=config.learning_rate,
-        iterations=config.iterations,
-        first_layer=config.first_layer,
-        log_every=config.iterations,
-    )
+    order_config = replace(config, flatten=order)
+    result = run_training(
+        order_config, prepare_arrays(dataset, order_config), impl="numpy",
+        initial=permute_first_layer(reference.initial, rel),
+    ).result
     trained = result.params.layers
     weights = (unpermute_columns(trained[0].W, rel),) + tuple(layer.W for layer in trained[1:])
     return Equivalence(

@@ -110,3 +110,16 @@ def test_the_parser_of_every_command_loads_without_numpy():
             "print('numpy' in sys.modules)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
     assert proc.stdout.strip() == "False", proc.stdout + proc.stderr
+
+
+def test_run_training_starts_from_given_parameters_of_the_configs_shape(tiny_data):
+    from numpy_impl.init import initialize
+
+    config = TrainConfig(layers=(48, 3, 1), iterations=4)
+    arrays = prepare_arrays(load_dataset(tiny_data), config)
+    drawn = run_training(config, arrays)
+    given = run_training(config, arrays, initial=initialize((48, 3, 1), "he", seed=7))
+    assert given.initial.layers[0].W[0, 0] == initialize((48, 3, 1), "he", seed=7).layers[0].W[0, 0]
+    assert not np.allclose(given.result.costs, drawn.result.costs)
+    with pytest.raises(ValueError, match=r"\(48, 5, 1\)"):
+        run_training(config, arrays, initial=initialize((48, 5, 1)))
