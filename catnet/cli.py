@@ -1,6 +1,6 @@
 """The `catnet` command: one parser, one subcommand module each.
 
-Subcommand modules import only the standard library and catnet.config at
+Subcommand modules import only the standard library and catcore.config at
 top level, so `catnet --help` and `catnet train --impl numpy` start fast;
 each imports what it needs inside its `run`.
 """
@@ -13,7 +13,7 @@ import math
 import os
 import sys
 
-from catnet.errors import CatnetError
+from catcore.errors import CatnetError
 
 # Read by OpenBLAS (NumPy), MKL and OpenMP (torch) when they load, so set before any command imports them.
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
@@ -99,24 +99,25 @@ def layer_list(text: str) -> tuple[int, ...]:
     return sizes
 
 
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 < value < math.inf:
-        raise argparse.ArgumentTypeError(f"must be positive and finite, got {text!r}")
-    return value
+def _number(parse, valid, requirement: str):
+    """An argparse type: `parse` the text (int or float), then insist on `valid(value)`."""
+    kind = "an integer" if parse is int else "a number"
+
+    def convert(text: str):
+        try:
+            value = parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {kind}, got {text!r}") from None
+        if not valid(value):
+            raise argparse.ArgumentTypeError(f"{requirement}, got {text!r}")
+        return value
+
+    return convert
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
-    return value
+positive_float = _number(float, lambda value: 0 < value < math.inf, "must be positive and finite")
+non_negative_float = _number(float, lambda value: 0 <= value < math.inf, "must be zero or more, and finite")
+positive_int = _number(int, lambda value: value > 0, "must be positive")
 
 
 if __name__ == "__main__":

@@ -16,10 +16,10 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from catnet.config import DATA_MIRROR, FETCH_TIMEOUT_SECONDS
-from catnet.config import DATA_FILES as FILES
-from catnet.errors import CatnetError
-from catnet.outputs import atomic_path
+from catcore.config import DATA_FILES as FILES
+from catcore.config import DATA_MIRROR, FETCH_TIMEOUT_SECONDS
+from catcore.errors import CatnetError
+from catcore.outputs import atomic_path
 
 # the values in shared/data/SHA256SUMS, of the files the course ships
 CHECKSUMS = {
@@ -59,7 +59,7 @@ def fetch_dataset(
     checksums: dict[str, str] = CHECKSUMS,
     timeout: float = FETCH_TIMEOUT_SECONDS,
 ) -> list[Fetched]:
-    """Both files of catnet.config.DATA_FILES into `dest`, each skipped when already present and correct."""
+    """Both files of catcore.config.DATA_FILES into `dest`, each skipped when already present and correct."""
     dest = Path(dest)
     urls = {name: mirror_url(mirror, name) for name in FILES.values()}  # check the mirror before any download
     return [fetch_file(urls[name], dest / name, checksums[name], timeout) for name in FILES.values()]

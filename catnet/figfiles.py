@@ -7,13 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
-from catnet.outputs import atomic_path
+from catcore.outputs import atomic_path
 
-DPI = 110
+DPI = 110  # for figures laid out in inches; montages laid out in pixels pass their own
 
 
 def render(figure, dpi: int = DPI) -> np.ndarray:
-    """A matplotlib Figure drawn to (H, W, 3) uint8 pixels."""
+    """A matplotlib Figure drawn to (H, W, 3) uint8 pixels at `dpi`."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     figure.set_dpi(dpi)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from catnet.errors import CatnetError
-from catnet.flatten import FlattenOrder
+from catcore.errors import CatnetError
+from catcore.flatten import FlattenOrder
 
 
 def load_image(path: str | os.PathLike, image_shape: tuple[int, int, int]) -> np.ndarray:

@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 
-from catnet.outputs import atomic_path
+from catcore.outputs import atomic_path
 
 
 def _plain(value):

@@ -7,7 +7,7 @@ nudge switches any ReLU on or off is skipped: the cost has a kink there and
 the two-sided difference measures neither side's slope.
 
 Perturbing W_l[i, j] moves only row i of Z_l, by ε·A_{l-1}[j, :], so each
-evaluation re-runs the network from layer l on, not from the input.
+evaluation re-runs the network (numpy_impl.network.propagate) from layer l on, not from the input.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numpy_impl.network import backward, cost, forward, relu
-from numpy_impl.params import ForwardPass, Params
+from catcore.params import ForwardPass, Params
+from numpy_impl.network import backward, cost, forward, propagate
 
 
 @dataclass(frozen=True)
@@ -76,12 +76,8 @@ def _cost_after(params: Params, fp: ForwardPass, Y: np.ndarray, index: int, row:
     """The cost and ReLU patterns when row `row` of Z_(index+1) moves by `delta` (scalar or (m,))."""
     Z = fp.Z[index].copy()  # (n_l, m)
     Z[row] += delta
-    Zs = list(fp.Z[:index]) + [Z]
-    last = len(params.layers) - 1
-    for position in range(index, last):
-        layer = params.layers[position + 1]
-        Z = layer.W @ relu(Z) + layer.b  # (n_l, m)
-        Zs.append(Z)
+    later, _ = propagate(Z, params.layers[index + 1:])  # the network from that layer on
+    Zs = fp.Z[:index] + later
     return cost(Zs[-1], Y), _patterns(Zs[:-1])
 
 

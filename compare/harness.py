@@ -12,22 +12,35 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from catnet.config import TrainConfig
-from catnet.training import Arrays
+from catcore.config import TrainConfig
+from catcore.data import Arrays
+from catcore.params import Params
+from catcore.training import resolve_first_layer
+from compare.environment import Environment
 from compare.gradcheck import gradient_check
 from compare.metrics import compare_arrays
-from compare.policy import FLOAT64_CPU, GRADCHECK_EPSILON, LONG_STEPS, SHORT_STEPS, Policy
-from compare.results import GradCheckSection, ParityReport, Section, TensorRow
+from compare.policy import (
+    FLOAT64_CPU,
+    GRADCHECK_EPSILON,
+    LONG_STEPS,
+    SHORT_STEPS,
+    Policy,
+)
+from compare.results import (
+    GradCheckSection,
+    ParityReport,
+    RunSettings,
+    Section,
+    TensorRow,
+)
 from compare.trajectory import SpanFrame
 from compare.twins import Pass, numpy_pass, torch_pass
 from compare.walk import Pair, numpy_run, torch_run, walk
 from numpy_impl.init import initialize
-from numpy_impl.params import Params
-from numpy_impl.train import resolve_first_layer
 
 NUMPY, TORCH, ORACLE = "numpy", "torch", "float64"
 
@@ -44,7 +57,7 @@ def run_parity(
     arrays: Arrays,
     policy: Policy,
     device="cpu",
-    environment: dict | None = None,
+    environment: Environment | None = None,
     options: Options = Options(),
     on_step: Callable[[str, int], None] | None = None,
 ) -> ParityReport:
@@ -61,7 +74,7 @@ def run_parity(
     n_x, m = X.shape
     form = resolve_first_layer(config.first_layer, n_x, m, config.layers[1], config.iterations)
     frame = SpanFrame(initial.layers[0].W, X)
-    wide = _Inputs(initial.astype(np.float64), arrays_as(arrays, np.float64))
+    wide = _Inputs(initial.astype(np.float64), arrays.astype(np.float64))
 
     numpy_0 = numpy_pass(initial, X, Y)
     torch_0 = torch_pass(initial, X, Y, torch_dtype(config.dtype), device)
@@ -74,12 +87,13 @@ def run_parity(
     ]
 
     checkpoints = frozenset(s for s in SHORT_STEPS + LONG_STEPS if s < config.iterations)
+    resolved = replace(config, first_layer=form)
     runs = [
-        numpy_run(NUMPY, initial, arrays, config, form),
-        torch_run(TORCH, initial, arrays, config, form, device),
+        numpy_run(NUMPY, initial, arrays, resolved),
+        torch_run(TORCH, initial, arrays, resolved, device),
     ]
     if policy.oracle:
-        runs.append(numpy_run(ORACLE, wide.params, wide.arrays, replace(config, dtype="float64"), "auto"))
+        runs.append(numpy_run(ORACLE, wide.params, wide.arrays, replace(config, dtype="float64", first_layer="auto")))
         slack = policy.accuracy_slack
         pairs = [Pair(0, 2, None, slack), Pair(1, 2, None, slack), Pair(1, 0, None, None)]
     else:
@@ -99,8 +113,8 @@ def run_parity(
     if options.span_check:
         span = _span_check(wide, config, on_step)
     return ParityReport(
-        environment=environment or {},
-        settings={**asdict(config), "first_layer_resolved": form, "device": str(device)},
+        environment=environment,
+        settings=RunSettings(config, form, str(device)),
         policy=policy,
         sections=tuple(sections),
         trajectory=trajectory,
@@ -116,16 +130,12 @@ class _Inputs:
     arrays: Arrays
 
 
-def arrays_as(arrays: Arrays, dtype) -> Arrays:
-    return Arrays(*(np.asarray(a, dtype=dtype) for a in (arrays.X_train, arrays.Y_train, arrays.X_test, arrays.Y_test)))
-
-
 def _span_check(wide: _Inputs, config: TrainConfig, on_step):
     """The reference's primal form against its span form, float64, same inputs: rounding level expected."""
     config64 = replace(config, dtype="float64")
     frame = SpanFrame(wide.params.layers[0].W, wide.arrays.X_train)
-    runs = [numpy_run("primal", wide.params, wide.arrays, config64, "primal"),
-            numpy_run("span", wide.params, wide.arrays, config64, "span")]
+    runs = [numpy_run("primal", wide.params, wide.arrays, replace(config64, first_layer="primal")),
+            numpy_run("span", wide.params, wide.arrays, replace(config64, first_layer="span"))]
     walked = walk("span", "Span form against primal form (NumPy, float64)", runs,
                   [Pair(1, 0, FLOAT64_CPU.trajectory.normwise, 0)], frame, frozenset(), on_step)
     return walked.trajectory
@@ -141,14 +151,12 @@ def _with_balance(trajectory, floor: float):
 
 def _forward_items(p: Pass) -> dict[str, np.ndarray]:
     # both twins compute the cost in the run's dtype and hand it back as a Python float, which holds it exactly
-    return {**p.named_forward(), "cost": np.asarray(p.cost, dtype=p.A[-1].dtype)}
+    return {**p.forward.named_arrays(), "cost": np.asarray(p.cost, dtype=p.forward.AL.dtype)}
 
 
 def _gradient_items(p: Pass) -> dict[str, np.ndarray]:
     """In backprop order, output layer first: the first gradient that differs is where a bug starts."""
-    named = p.grads.named_arrays()
-    layers = range(len(p.grads.layers), 0, -1)
-    return {name: named[name] for l in layers for name in (f"dW{l}", f"db{l}")}
+    return p.grads.backprop_order()
 
 
 class _Judge:

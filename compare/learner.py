@@ -12,7 +12,7 @@ the four step functions are all there and agree, a short training run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -125,7 +125,7 @@ def check_learner(path: str | Path, config, arrays, policy: Policy, device="cpu"
     X, Y = np.asarray(arrays.X_train, dtype=np.float64), np.asarray(arrays.Y_train, dtype=np.float64)
     initial = initialize(config.layers, config.init, config.seed, dtype=np.float64)
     twin = torch_pass(initial, X, Y, torch.float64, torch.device(device), input_grads=True)
-    course = _Course(module, path, find_functions(module), policy, initial, X, Y, config.learning_rate)
+    course = _Course(module, path, find_functions(module), policy, initial, X, Y, config)
 
     checks = [course.initialize(config)]
     forward, learner_forward = course.forward(twin)
@@ -139,9 +139,10 @@ def check_learner(path: str | Path, config, arrays, policy: Policy, device="cpu"
 class _Course:
     """The learner's module with the inputs every check shares."""
 
-    def __init__(self, module, path: Path, present: dict[str, bool], policy: Policy, initial, X, Y, learning_rate):
+    def __init__(self, module, path: Path, present: dict[str, bool], policy: Policy, initial, X, Y, config):
         self.module, self.path, self.present, self.policy = module, path, present, policy
-        self.initial, self.X, self.Y, self.learning_rate = initial, X, Y, learning_rate
+        self.initial, self.X, self.Y, self.config = initial, X, Y, config
+        self.learning_rate = config.learning_rate
         self.L = len(initial.layers)
 
     def params_dict(self) -> dict[str, np.ndarray]:
@@ -176,14 +177,14 @@ class _Course:
             return FunctionCheck(name, "raised", error), None
         if not (isinstance(value, (tuple, list)) and len(value) == 2):
             return FunctionCheck(name, "differs", f"returned {type(value).__name__}, expected the pair (AL, caches)"), None
-        check = summarise(name, [compare_arrays("AL", value[0], twin.A[-1], self.policy.step)], "output")
+        check = summarise(name, [compare_arrays("AL", value[0], twin.forward.AL, self.policy.step)], "output")
         return check, tuple(value)
 
     def cost(self, twin) -> FunctionCheck:
         name = "compute_cost"
         if not self.present[name]:
             return FunctionCheck(name, "missing", "not defined in the file")
-        value, error = self._call(name, twin.A[-1].copy(), self.Y.copy())  # the twin's AL: the same input for both
+        value, error = self._call(name, twin.forward.AL.copy(), self.Y.copy())  # the twin's AL: the same input for both
         if error:
             return FunctionCheck(name, "raised", error)
         value = np.asarray(value)
@@ -241,7 +242,7 @@ class _Course:
         if isinstance(learner, str):
             return FunctionCheck(TRAINING, "raised", learner)
         costs, params = learner
-        twin_costs, twin_params = _torch_training(self.initial, self.X, self.Y, self.learning_rate, steps, device)
+        twin_costs, twin_params = _torch_training(self.initial, self.X, self.Y, self.config, steps, device)
         tolerance = self.policy.trajectory
         comparisons = [compare_arrays(f"cost over {steps} steps", costs, twin_costs, tolerance)]
         comparisons += named_comparisons(twin_params, params, twin_params, tolerance)
@@ -285,15 +286,9 @@ def _torch_sgd_step(initial, grads, learning_rate: float, device):
     return model.to_params()
 
 
-def _torch_training(initial, X, Y, learning_rate: float, steps: int, device):
+def _torch_training(initial, X, Y, config, steps: int, device):
     """The twin trained as the course trains: primal form, `steps` steps; (costs (steps,), named parameters)."""
-    import torch
-
-    from torch_impl.model import CatNet
     from torch_impl.train import train
 
-    model = CatNet.from_params(initial, dtype=torch.float64, device=device)
-    rows = lambda a: torch.from_numpy(np.ascontiguousarray(a.T)).to(device)  # noqa: E731  (m, n)
-    result = train(model, rows(X), rows(Y), learning_rate=learning_rate, iterations=steps, first_layer="primal",
-                   log_every=steps)
+    result = train(initial, X, Y, replace(config, iterations=steps, first_layer="primal", dtype="float64"), device)
     return result.costs, result.params.named_arrays()

@@ -10,7 +10,7 @@ import traceback
 import uuid
 from pathlib import Path
 
-from catnet.errors import CatnetError
+from catcore.errors import CatnetError
 
 FUNCTIONS = ("initialize_parameters_deep", "L_model_forward", "compute_cost", "L_model_backward", "update_parameters")
 

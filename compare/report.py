@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from compare.environment import Environment
 from compare.learner import TRAINING, LearnerReport
 from compare.results import ParityReport, TensorRow, Trajectory
 
@@ -57,14 +58,11 @@ def parity_blocks(report: ParityReport) -> list[Block]:
 
 
 def _header(report: ParityReport) -> Block:
-    env, run, policy = report.environment, report.settings, report.policy
-    lines = [
-        f"NumPy {env.get('numpy')} ({env.get('numpy_blas')}) | torch {env.get('torch')} ({env.get('torch_blas')}) | "
-        f"device {env.get('device')}{' ' + env['cuda_device'] if env.get('cuda_device') else ''} | {env.get('dtype')} | "
-        f"torch threads {env.get('torch_threads')} of {env.get('cpu_count')} CPUs | TF32 {'on' if env.get('allow_tf32') else 'off'} | "
-        f"deterministic {'on' if env.get('deterministic') else 'off'}",
-        f"run: layers {','.join(map(str, run['layers']))} | init {run['init']} seed {run['seed']} | lr {run['learning_rate']} | "
-        f"{run['iterations']} iterations | first layer {run['first_layer_resolved']} (asked: {run['first_layer']})",
+    env, run, policy = report.environment, report.settings.config, report.policy
+    lines = [_environment_line(env)] if env is not None else []
+    lines += [
+        f"run: layers {','.join(map(str, run.layers))} | init {run.init} seed {run.seed} | lr {run.learning_rate} | "
+        f"{run.iterations} iterations | first layer {report.settings.first_layer_resolved} (asked: {run.first_layer})",
         f"policy: {policy.name} — step <= {policy.step}, trajectory "
         f"{'<= ' + num(policy.trajectory.normwise, 0) if math.isfinite(policy.trajectory.normwise) else 'reported'}, "
         f"gradient check <= {num(policy.gradcheck.normwise, 0)} (normwise relative)"
@@ -74,6 +72,13 @@ def _header(report: ParityReport) -> Block:
     if policy.note:
         lines.append(policy.note)
     return Block("catnet compare — the NumPy reference against the torch twin", before=lines)
+
+
+def _environment_line(env: Environment) -> str:
+    return (f"NumPy {env.numpy} ({env.numpy_blas}) | torch {env.torch} ({env.torch_blas}) | "
+            f"device {env.device}{' ' + env.cuda_device if env.cuda_device else ''} | {env.dtype} | "
+            f"torch threads {env.torch_threads} of {env.cpu_count} CPUs | TF32 {'on' if env.allow_tf32 else 'off'} | "
+            f"deterministic {'on' if env.deterministic else 'off'}")
 
 
 def _tensor_block(title: str, rows: tuple[TensorRow, ...], highlight: int | None) -> Block:
@@ -194,8 +199,8 @@ def parity_document(report: ParityReport) -> dict:
         "summary": parity_summary(report),
         "first_divergence": failure[2] if failure else None,
         "seconds": report.seconds,
-        "environment": report.environment,
-        "settings": report.settings,
+        "environment": asdict(report.environment) if report.environment is not None else {},
+        "settings": report.settings.plain(),
         "policy": asdict(report.policy),
         **{section.key: asdict(section) for section in report.sections},
         "trajectory": asdict(report.trajectory),
@@ -207,10 +212,10 @@ def parity_document(report: ParityReport) -> dict:
 # --- a learner's file ----------------------------------------------------------------------------------------
 
 
-def learner_blocks(report: LearnerReport, environment: dict) -> list[Block]:
+def learner_blocks(report: LearnerReport, environment: Environment) -> list[Block]:
     header = Block(
         f"catnet compare --against {report.path} — your functions against the torch twin",
-        before=[f"NumPy {environment.get('numpy')} | torch {environment.get('torch')} | device {environment.get('device')} "
+        before=[f"NumPy {environment.numpy} | torch {environment.torch} | device {environment.device} "
                 f"| float64 | tolerance {num(report.step_tolerance.normwise, 0)} normwise per tensor, "
                 f"{num(report.training_tolerance.normwise, 0)} over {report.training_steps} training steps"],
     )
@@ -244,9 +249,9 @@ def learner_summary(report: LearnerReport) -> str:
     return f"DIFFERS: {report.first_failure}"
 
 
-def learner_document(report: LearnerReport, environment: dict) -> dict:
+def learner_document(report: LearnerReport, environment: Environment) -> dict:
     return {"passed": report.passed, "summary": learner_summary(report), "first_failure": report.first_failure,
-            "environment": environment, **asdict(report)}
+            "environment": asdict(environment), **asdict(report)}
 
 
 # --- layout --------------------------------------------------------------------------------------------------

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from catcore.config import TrainConfig
+from compare.environment import Environment
 from compare.gradcheck import GradCheck
 from compare.metrics import Comparison
 from compare.policy import Policy
@@ -131,9 +133,22 @@ class GradCheckSection:
 
 
 @dataclass(frozen=True)
+class RunSettings:
+    """What was compared: the configuration, the first-layer form it resolved to, the torch device."""
+
+    config: TrainConfig
+    first_layer_resolved: str  # "primal" or "span"
+    device: str
+
+    def plain(self) -> dict:
+        """As plain values, the config's fields first (for --json)."""
+        return {**asdict(self.config), "first_layer_resolved": self.first_layer_resolved, "device": self.device}
+
+
+@dataclass(frozen=True)
 class ParityReport:
-    environment: dict
-    settings: dict  # the run's configuration, as plain values
+    environment: Environment | None
+    settings: RunSettings
     policy: Policy
     sections: tuple[Section, ...]  # forward, gradients, parameters
     trajectory: Trajectory

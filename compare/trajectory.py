@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from numpy_impl.params import Layer, Params
-from numpy_impl.train import StepState
+from catcore.params import Layer, Params
+from catcore.training import StepState
+from numpy_impl.network import propagate
+from numpy_impl.span import SpanBasis
 
 THRESHOLDS = (1e-12, 1e-9, 1e-6, 1e-3)
 
@@ -49,37 +51,31 @@ class Snapshot:
 
 
 class SpanFrame:
-    """The data and W1_init shared by the runs, in float64, with what the span formulas need."""
+    """The data and W1_init shared by the runs, in float64: numpy_impl.span's basis, and W1 for primal runs too."""
 
     def __init__(self, W1_init: np.ndarray, X: np.ndarray):
-        self.W1_init = W1_init.astype(np.float64)  # (n_1, n_x)
-        self.X = X.astype(np.float64)  # (n_x, m)
-        self.gram = self.X.T @ self.X  # (m, m)
-        self.Z1_init = self.W1_init @ self.X  # (n_1, m)
-        self.W1_init_sq = float(np.sum(self.W1_init**2))
+        self.basis = SpanBasis(W1_init.astype(np.float64), X.astype(np.float64))  # (n_1, n_x), (n_x, m)
 
     def materialise(self, C: np.ndarray) -> np.ndarray:
-        return self.W1_init + C @ self.X.T  # (n_1, n_x)
+        return self.basis.W1(C)  # (n_1, n_x)
 
     def W1_sq(self, snap: Snapshot) -> float:
         """||W1||_F^2 without forming W1 when the run is in span form."""
         if snap.C is not None:
-            C = snap.C
-            return self.W1_init_sq + 2 * float(np.sum(C * self.Z1_init)) + float(np.sum(C * (C @ self.gram)))
+            return self.basis.W1_norm_sq(snap.C)
         return float(np.sum(snap.W1**2))
 
     def W1_diff_sq(self, a: Snapshot, b: Snapshot) -> float:
         """||W1_a - W1_b||_F^2; cheap when both are span runs."""
         if a.C is not None and b.C is not None:
-            dC = a.C - b.C  # (n_1, m)
-            return max(float(np.sum(dC * (dC @ self.gram))), 0.0)  # a PSD form: clip rounding below zero
+            return self.basis.W1_distance_sq(a.C, b.C)
         return float(np.sum((self._W1(a) - self._W1(b)) ** 2))
 
     def Z1(self, snap: Snapshot) -> np.ndarray:
         """The first layer's pre-activation on the frame's data, (n_1, m)."""
         if snap.C is not None:
-            return self.Z1_init + snap.C @ self.gram + snap.b1
-        return snap.W1 @ self.X + snap.b1
+            return self.basis.Z1(snap.C, snap.b1)
+        return snap.W1 @ self.basis.X + snap.b1
 
     def _W1(self, snap: Snapshot) -> np.ndarray:
         if snap.W1 is not None:
@@ -89,7 +85,7 @@ class SpanFrame:
 
 def snapshot_keeper(X_run: np.ndarray, checkpoints: frozenset[int], cadence: Cadence,
                     materialise: SpanFrame | None = None):
-    """A `keep(state)` for StepStream: float64 copies, full Params at the checkpoint steps.
+    """A `keep(state)` for a run's steps: float64 copies, full Params at the checkpoint steps.
 
     `X_run` is the run's own (n_x, m) data, for materialising a span run's W1
     in its own dtype at checkpoints; with `materialise`, a span run's W1 is
@@ -125,13 +121,8 @@ def snapshot_keeper(X_run: np.ndarray, checkpoints: frozenset[int], cadence: Cad
 
 def relu_pattern(frame: SpanFrame, snap: Snapshot) -> tuple[np.ndarray, ...]:
     """Which hidden units are on for which training example: one (n_l, m) bool array per hidden layer."""
-    Z = frame.Z1(snap)
-    patterns = []
-    for layer in snap.upper:
-        A = np.maximum(Z, 0)
-        patterns.append(Z > 0)
-        Z = layer.W @ A + layer.b  # (n_l, m)
-    return tuple(patterns)
+    Zs, _ = propagate(frame.Z1(snap), snap.upper)
+    return tuple(Z > 0 for Z in Zs[:-1])
 
 
 def params_sq(frame: SpanFrame, snap: Snapshot) -> float:

@@ -1,34 +1,51 @@
-"""Train two or three runs side by side from their on_step hooks and record how far apart they drift."""
+"""Train two or three runs side by side, step by step, and record how far apart they drift.
+
+Each run is a twin's `Training` (catcore.training's contract), stepped through
+its `steps()` iterator; the runs are zipped, so they take turns and only one
+step of each is ever held, however long the run (a primal W1 is 2 MB a step).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
-from catnet.config import TrainConfig
-from catnet.training import Arrays
+from catcore.config import TrainConfig
+from catcore.data import Arrays
+from catcore.params import Params
+from catcore.training import StepState, Training, TrainResult
 from compare.results import Agreement, Outcome, PairSummary, Trajectory
-from compare.stepstream import StepStream, lockstep
-from compare.trajectory import THRESHOLDS, Cadence, PairTrack, SpanFrame, relu_pattern, snapshot_keeper
-from numpy_impl.params import Params
-from numpy_impl.train import StepCallback, TrainResult, resolve_first_layer
-
+from compare.trajectory import (
+    THRESHOLDS,
+    Cadence,
+    PairTrack,
+    SpanFrame,
+    relu_pattern,
+    snapshot_keeper,
+)
 
 PRIMAL_STRIDE = 10
 
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One training run, ready to start: its loop takes the on_step hook, `predict` reads the trained model."""
+    """One training run, ready to step: `predict` reads the trained model."""
 
     name: str
-    form: str  # "primal" or "span", resolved
-    iterations: int
+    training: Training  # a twin's Training, not yet stepped
     arrays: Arrays  # in the run's dtype
-    train: Callable[[StepCallback], TrainResult]
     predict: Callable[[TrainResult, np.ndarray], np.ndarray]  # (result, X (n_x, m)) -> P(cat) (m,)
+
+    @property
+    def form(self) -> str:
+        return self.training.form
+
+    @property
+    def iterations(self) -> int:
+        return self.training.config.iterations
 
 
 @dataclass(frozen=True)
@@ -45,41 +62,51 @@ class Walked:
     checkpoints: dict[int, tuple[Params, ...]]  # step -> each run's parameters after it, the last step included
 
 
-def numpy_run(name: str, initial: Params, arrays: Arrays, config: TrainConfig, first_layer: str) -> RunSpec:
+def numpy_run(name: str, initial: Params, arrays: Arrays, config: TrainConfig) -> RunSpec:
     from numpy_impl.network import predict_proba
-    from numpy_impl.train import train
+    from numpy_impl.train import Training as NumpyTraining
 
-    X, Y = arrays.X_train, arrays.Y_train
-    form = resolve_first_layer(first_layer, X.shape[0], X.shape[1], initial.layer_sizes[1], config.iterations)
-
-    def run(on_step):
-        # a diverging run ends in TrainingDiverged, which says more than NumPy's overflow warnings before it
-        with np.errstate(over="ignore", invalid="ignore"):
-            return train(initial, X, Y, learning_rate=config.learning_rate, iterations=config.iterations,
-                         first_layer=form, log_every=config.iterations, on_step=on_step)
-
-    return RunSpec(name, form, config.iterations, arrays, run,
-                   lambda result, X_: predict_proba(result.params, X_).reshape(-1))
+    training = NumpyTraining(initial, arrays.X_train, arrays.Y_train, config)
+    return RunSpec(name, training, arrays, lambda result, X: predict_proba(result.params, X).reshape(-1))
 
 
-def torch_run(name: str, initial: Params, arrays: Arrays, config: TrainConfig, first_layer: str, device) -> RunSpec:
-    import torch
+def torch_run(name: str, initial: Params, arrays: Arrays, config: TrainConfig, device) -> RunSpec:
+    from torch_impl.model import predict_proba
+    from torch_impl.train import Training as TorchTraining
 
-    from torch_impl.model import CatNet, torch_dtype
-    from torch_impl.train import predict_proba, train
+    training = TorchTraining(initial, arrays.X_train, arrays.Y_train, config, device)
+    return RunSpec(name, training, arrays, lambda result, X: predict_proba(training.model, X))
 
-    dtype = torch_dtype(config.dtype)
-    as_rows = lambda a: torch.from_numpy(np.ascontiguousarray(a.T)).to(device=device, dtype=dtype)  # noqa: E731  (m, n)
-    model = CatNet.from_params(initial, dtype=dtype, device=device)
-    X, Y = as_rows(arrays.X_train), as_rows(arrays.Y_train)  # (m, n_x), (m, 1)
-    n_x, m = arrays.X_train.shape
-    form = resolve_first_layer(first_layer, n_x, m, initial.layer_sizes[1], config.iterations)
 
-    def run(on_step):
-        return train(model, X, Y, learning_rate=config.learning_rate, iterations=config.iterations,
-                     first_layer=form, log_every=config.iterations, on_step=on_step)
+class Stepper:
+    """A run's kept states, one per step, and the seconds spent producing them (its steps and its `keep`)."""
 
-    return RunSpec(name, form, config.iterations, arrays, run, lambda result, X_: predict_proba(model, as_rows(X_)))
+    def __init__(self, name: str, steps: Iterator[StepState], keep: Callable[[StepState], object]):
+        self.name, self._steps, self._keep = name, steps, keep
+        self.seconds = 0.0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        start = time.perf_counter()
+        try:
+            return self._keep(next(self._steps))
+        finally:
+            self.seconds += time.perf_counter() - start
+
+
+def lockstep(*steppers: Stepper) -> Iterator[tuple]:
+    """One item of each stepper per step, as zip gives them; runs of unequal length are an error naming the short ones."""
+    ended = object()
+    while True:
+        items = [next(stepper, ended) for stepper in steppers]
+        short = [stepper.name for stepper, item in zip(steppers, items) if item is ended]
+        if len(short) == len(steppers):
+            return
+        if short:
+            raise RuntimeError(f"runs of unequal length: {', '.join(short)} ended first")
+        yield tuple(items)
 
 
 def walk(key: str, title: str, runs: list[RunSpec], pairs: list[Pair], frame: SpanFrame,
@@ -91,14 +118,14 @@ def walk(key: str, title: str, runs: list[RunSpec], pairs: list[Pair], frame: Sp
     """
     mixed = len({run.form for run in runs}) > 1  # a span run must then form its W1 to meet a primal one
     cadence = Cadence(1 if all(run.form == "span" for run in runs) else PRIMAL_STRIDE, runs[0].iterations)
-    streams = [
-        StepStream(run.train, snapshot_keeper(run.arrays.X_train, checkpoints, cadence,
-                                              frame if mixed and run.form == "span" else None), run.name)
+    steppers = [
+        Stepper(run.name, run.training.steps(), snapshot_keeper(run.arrays.X_train, checkpoints, cadence,
+                                                                frame if mixed and run.form == "span" else None))
         for run in runs
     ]
     tracks = [PairTrack(runs[p.other].name, runs[p.reference].name) for p in pairs]
     kept: dict[int, tuple[Params, ...]] = {}
-    for snaps in lockstep(*streams):
+    for snaps in lockstep(*steppers):
         # a diverging run overflows here one step before its own loop sees the non-finite cost and stops
         step = snaps[0].iteration + 1
         dense = step in cadence
@@ -111,11 +138,15 @@ def walk(key: str, title: str, runs: list[RunSpec], pairs: list[Pair], frame: Sp
             kept[step] = tuple(snap.params for snap in snaps)
         if on_step is not None:
             on_step(key, step)
-    results = [stream.result for stream in streams]
+    results = []
+    for run, stepper in zip(runs, steppers):
+        start = time.perf_counter()
+        results.append(run.training.result())
+        stepper.seconds += time.perf_counter() - start
     kept[len(tracks[0].param_diff)] = tuple(result.params for result in results)
     predictions = [_predictions(run, result) for run, result in zip(runs, results)]
-    outcomes = [_outcome(run, result, seen, stream.busy_seconds)
-                for run, result, seen, stream in zip(runs, results, predictions, streams)]
+    outcomes = [_outcome(run, result, seen, stepper.seconds)
+                for run, result, seen, stepper in zip(runs, results, predictions, steppers)]
     trajectory = Trajectory(
         key=key,
         title=title,

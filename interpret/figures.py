@@ -16,7 +16,6 @@ from typing import Mapping, Sequence
 
 import numpy as np
 from matplotlib import colormaps
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LinearSegmentedColormap, to_rgb
 from matplotlib.figure import Figure
 
@@ -28,7 +27,7 @@ SIGNED_COLOURS = LinearSegmentedColormap.from_list("against-for", ["red", "white
 MAGNITUDE_COLOURS = colormaps["Blues"]  # 0 .. 1
 OVERLAY_ALPHA = 0.5
 SCALE = 2  # screen pixels per image pixel
-DPI = 100
+DPI = 100  # the montages are laid out in pixels at this resolution: render them at it
 GAP = 4  # image pixels between panels
 TITLE_ROOM = 14  # image pixels above a row of panels for its two-line titles
 MISTAKE = "#d62728"
@@ -53,13 +52,6 @@ class Verdict:
     def title(self) -> str:
         label = "cat" if self.label == 1 else "non-cat"
         return f"{self.name}: label {label}, P(cat) = {self.probability:.3f}, {'right' if self.correct else 'WRONG'}"
-
-
-def render(figure: Figure) -> np.ndarray:
-    """Draw a figure into an RGBA array (height, width, 4) uint8."""
-    canvas = FigureCanvasAgg(figure)
-    canvas.draw()
-    return np.asarray(canvas.buffer_rgba()).copy()
 
 
 def scaled(attr: np.ndarray, signed: bool) -> np.ndarray:

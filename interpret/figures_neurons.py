@@ -5,8 +5,14 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from catnet.data import Dataset
-from interpret.figures_units import StripRow, embedding_scatter, image_strips, signed_to_rgb, tile_grid
+from catcore.data import Dataset
+from interpret.figures_units import (
+    StripRow,
+    embedding_scatter,
+    image_strips,
+    signed_to_rgb,
+    tile_grid,
+)
 from interpret.neurons import NeuronsAnalysis
 
 SHORT_LABEL = {0: "non", 1: "cat"}

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from catnet.errors import CatnetError
-from catnet.flatten import FlattenOrder
-from numpy_impl.params import Params
+from catcore.errors import CatnetError
+from catcore.flatten import FlattenOrder
+from catcore.params import Params
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def maximize_layer(params: Params, order: FlattenOrder, layer: int, settings: Ma
     unit = torch.arange(n_units)
 
     def objective(x):  # x (n_units, H, W, C) -> z, objective, both (n_units,)
-        Zs, _ = model.forward_all(x.reshape(n_units, -1)[:, perm])  # rows in the network's order
+        Zs = model.forward_all(x.reshape(n_units, -1)[:, perm]).Z  # rows in the network's order
         z = Zs[layer - 1][unit, unit]  # row j drives unit j
         return z, z - settings.smoothness * roughness(x)
 

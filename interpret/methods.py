@@ -1,37 +1,25 @@
-"""The attribution methods and their settings, by name: no torch or Captum here.
+"""The attribution methods: one registry, each method a small class that carries its properties and how it runs.
 
-The command line builds its --help from this module at start-up, so it must
-stay import-light; interpret.attribution does the computing.
+Like Captum's own classes, each method has an `attribute`; it wraps the Captum
+class of the same idea for image-shaped input (N, H, W, C). This module
+imports neither torch nor Captum at load time (each `attribute` does, when
+called), because the command line builds its --help from the registry.
+interpret.attribution runs the methods over a set of images.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from catnet.errors import CatnetError
+from catcore.errors import CatnetError
+
+if TYPE_CHECKING:  # imported by `catnet explain --help`, which loads no NumPy
+    import numpy as np
 
 BASELINES = ("black", "blurred", "uniform-noise")
-
-
-@dataclass(frozen=True)
-class Method:
-    name: str
-    signed: bool  # False: the map is a magnitude and says nothing about the direction
-    stochastic: bool  # draws noise, seeded per image
-    summary: str  # one line for --help and the README
-
-
-METHOD_LIST = (
-    Method("saliency", True, False, "gradient of the cat logit w.r.t. each pixel value"),
-    Method("saliency-abs", False, False, "|gradient| (Simonyan et al. 2013)"),
-    Method("integrated-gradients", True, False, "path integral of the gradient from the baseline (Sundararajan et al. 2017)"),
-    Method("input-x-gradient", True, False, "input times gradient"),
-    Method("deeplift", True, False, "DeepLift rescale rule against the baseline (Shrikumar et al. 2017)"),
-    Method("gradient-shap", True, True, "expected gradients, random points between noisy input and baseline"),
-    Method("smoothgrad", True, True, "saliency averaged over noisy copies of the image (Smilkov et al. 2017)"),
-    Method("occlusion", True, False, "logit drop when a window (all 3 channels) is replaced by the baseline"),
-)
-METHODS = {method.name: method for method in METHOD_LIST}
 
 
 @dataclass(frozen=True)
@@ -62,6 +50,167 @@ class Settings:
             raise CatnetError(f"ig_tolerance must be positive, got {self.ig_tolerance!r}")
 
 
+@dataclass(frozen=True)
+class Attribution:
+    method: str
+    maps: np.ndarray  # (N, H, W, C), logit units
+    delta: np.ndarray | None = None  # (N,) sum(map) - (F(x) - F(baseline)); IG and DeepLift
+    steps: np.ndarray | None = None  # (N,) integrated-gradients steps each image needed
+
+
+@dataclass(frozen=True)
+class Method:
+    """One attribution method: what its maps mean, and `attribute` to compute them."""
+
+    name: str
+    summary: str  # one line for --help and the README
+    signed: bool = True  # False: the map is a magnitude and says nothing about the direction
+    stochastic: bool = False  # draws noise, seeded per image
+    complete: bool = False  # promises sum(map) = F(x) - F(baseline)
+
+    def attribute(self, model, images, baselines, ids: Sequence[int], settings: Settings) -> Attribution:
+        """Maps for images (N, H, W, C) that require grad, against baselines (N, H, W, C); ids: dataset indices."""
+        raise NotImplementedError
+
+
+class Saliency(Method):
+    def attribute(self, model, images, baselines, ids, settings):
+        import torch
+        from captum.attr import Saliency as CaptumSaliency
+
+        method = CaptumSaliency(model)
+        maps = [method.attribute(images[part], abs=not self.signed) for part in chunks(len(ids), settings.batch_size)]
+        return Attribution(self.name, to_numpy(torch.cat(maps)))
+
+
+class InputXGradient(Method):
+    def attribute(self, model, images, baselines, ids, settings):
+        import torch
+        from captum.attr import InputXGradient as CaptumInputXGradient
+
+        method = CaptumInputXGradient(model)
+        maps = [method.attribute(images[part]) for part in chunks(len(ids), settings.batch_size)]
+        return Attribution(self.name, to_numpy(torch.cat(maps)))
+
+
+class DeepLift(Method):
+    def attribute(self, model, images, baselines, ids, settings):
+        import torch
+        from captum.attr import DeepLift as CaptumDeepLift
+
+        method = CaptumDeepLift(model)
+        maps, deltas = [], []
+        # DeepLift runs inputs and baselines through together: 2 rows per image
+        for part in chunks(len(ids), settings.batch_size // 2):
+            attr, delta = method.attribute(images[part], baselines=baselines[part], return_convergence_delta=True)
+            maps.append(attr)
+            deltas.append(delta)
+        return Attribution(self.name, to_numpy(torch.cat(maps)), delta=to_numpy(torch.cat(deltas)))
+
+
+class IntegratedGradients(Method):
+    """Gauss-Legendre steps; images whose completeness gap exceeds the tolerance are redone with twice the steps
+    until they meet it or reach ig_max_steps."""
+
+    def attribute(self, model, images, baselines, ids, settings):
+        import numpy as np
+        import torch
+        from captum.attr import IntegratedGradients as CaptumIntegratedGradients
+
+        method = CaptumIntegratedGradients(model)
+        N = images.shape[0]
+        maps = torch.empty_like(images)  # (N, H, W, C)
+        delta = torch.empty(N, dtype=images.dtype, device=images.device)
+        steps = np.full(N, settings.ig_steps)
+        todo = np.arange(N)
+        n_steps = settings.ig_steps
+        while True:
+            # ~n_steps rows per image: chunk images so one call stays near batch_size rows
+            for part in chunks(len(todo), settings.batch_size // n_steps):
+                rows = torch.as_tensor(todo[part], device=images.device)
+                attr, gap = method.attribute(
+                    images[rows], baselines=baselines[rows], n_steps=n_steps,
+                    internal_batch_size=settings.batch_size, return_convergence_delta=True,
+                )
+                maps[rows], delta[rows] = attr, gap
+            steps[todo] = n_steps
+            todo = todo[np.abs(to_numpy(delta[torch.as_tensor(todo, device=images.device)])) > settings.ig_tolerance]
+            if len(todo) == 0 or n_steps >= settings.ig_max_steps:
+                break
+            n_steps = min(2 * n_steps, settings.ig_max_steps)
+        return Attribution(self.name, to_numpy(maps), delta=to_numpy(delta), steps=steps)
+
+
+class GradientShap(Method):
+    def attribute(self, model, images, baselines, ids, settings):
+        import torch
+        from captum.attr import GradientShap as CaptumGradientShap
+
+        method = CaptumGradientShap(model)
+        maps = []
+        for row, index in enumerate(ids):
+            # one image per call: its own baseline, its own seeded noise
+            with seeded_captum(image_seed(settings.seed, index)):
+                maps.append(method.attribute(
+                    images[row:row + 1], baselines=baselines[row:row + 1],
+                    n_samples=settings.shap_samples, stdevs=settings.shap_stdev,
+                ))
+        return Attribution(self.name, to_numpy(torch.cat(maps)))
+
+
+class SmoothGrad(Method):
+    def attribute(self, model, images, baselines, ids, settings):
+        import torch
+        from captum.attr import NoiseTunnel
+        from captum.attr import Saliency as CaptumSaliency
+
+        method = NoiseTunnel(CaptumSaliency(model))
+        maps = []
+        for row, index in enumerate(ids):
+            with seeded_captum(image_seed(settings.seed, index)):
+                maps.append(method.attribute(
+                    images[row:row + 1], nt_type="smoothgrad", nt_samples=settings.smoothgrad_samples,
+                    nt_samples_batch_size=settings.batch_size, stdevs=settings.smoothgrad_stdev, abs=False,
+                ))
+        return Attribution(self.name, to_numpy(torch.cat(maps)))
+
+
+class Occlusion(Method):
+    def attribute(self, model, images, baselines, ids, settings):
+        import torch
+        from captum.attr import Occlusion as CaptumOcclusion
+
+        H, W, C = images.shape[1:]
+        window, stride = settings.occlusion_window, settings.occlusion_stride
+        if window > min(H, W) or stride > window:
+            raise CatnetError(f"occlusion window {window} with stride {stride} does not fit {H}x{W} images "
+                              f"(need stride <= window <= {min(H, W)})")
+        method = CaptumOcclusion(model)
+        maps = []
+        # a few images per call, each with many window positions per forward pass: about batch_size rows a pass
+        for part in chunks(len(ids), settings.batch_size // 64):
+            per_eval = max(1, settings.batch_size // (part.stop - part.start))
+            maps.append(method.attribute(
+                images[part], sliding_window_shapes=(window, window, C), strides=(stride, stride, C),
+                baselines=baselines[part], perturbations_per_eval=per_eval,
+            ))
+        return Attribution(self.name, to_numpy(torch.cat(maps)))
+
+
+METHOD_LIST: tuple[Method, ...] = (
+    Saliency("saliency", "gradient of the cat logit w.r.t. each pixel value"),
+    Saliency("saliency-abs", "|gradient| (Simonyan et al. 2013)", signed=False),
+    IntegratedGradients("integrated-gradients", "path integral of the gradient from the baseline "
+                        "(Sundararajan et al. 2017)", complete=True),
+    InputXGradient("input-x-gradient", "input times gradient"),
+    DeepLift("deeplift", "DeepLift rescale rule against the baseline (Shrikumar et al. 2017)", complete=True),
+    GradientShap("gradient-shap", "expected gradients, random points between noisy input and baseline", stochastic=True),
+    SmoothGrad("smoothgrad", "saliency averaged over noisy copies of the image (Smilkov et al. 2017)", stochastic=True),
+    Occlusion("occlusion", "logit drop when a window (all 3 channels) is replaced by the baseline"),
+)
+METHODS = {method.name: method for method in METHOD_LIST}
+
+
 def parse_methods(text: str) -> tuple[str, ...]:
     """'saliency,occlusion' -> ('saliency', 'occlusion'); 'all' -> every method."""
     names = tuple(part.strip() for part in text.split(",") if part.strip())
@@ -71,3 +220,42 @@ def parse_methods(text: str) -> tuple[str, ...]:
     if unknown or not names:
         raise CatnetError(f"unknown method(s) {', '.join(unknown) or repr(text)}; choose from {', '.join(METHODS)} or all")
     return tuple(dict.fromkeys(names))
+
+
+# ---------- what the methods share ----------
+
+
+def chunks(count: int, size: int):
+    """Consecutive slices of at most `size` (at least 1) covering range(count)."""
+    size = max(1, size)
+    for start in range(0, count, size):
+        yield slice(start, min(start + size, count))
+
+
+def image_seed(seed: int, index: int) -> int:
+    """One seed per (run seed, dataset index): independent streams for every image."""
+    import numpy as np
+
+    return int(np.random.SeedSequence([int(seed), int(index)]).generate_state(1)[0])
+
+
+@contextlib.contextmanager
+def seeded_captum(seed: int):
+    """Captum draws from the global NumPy and torch generators: seed them for one call, then put them back."""
+    import numpy as np
+    import torch
+
+    saved = np.random.get_state()
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        np.random.seed(seed)
+        try:
+            yield
+        finally:
+            np.random.set_state(saved)
+
+
+def to_numpy(tensor) -> np.ndarray:
+    import numpy as np
+
+    return tensor.detach().cpu().numpy().astype(np.float64)

@@ -6,17 +6,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from catnet.data import Dataset
-from catnet.errors import CatnetError
-from catnet.flatten import FlattenOrder, flatten_order
-from catnet.modelfile import ModelFile
+from catcore.arrays import relative_difference
+from catcore.data import Dataset
+from catcore.errors import CatnetError
+from catcore.flatten import FlattenOrder, flatten_order
+from catcore.modelfile import ModelFile
 from interpret.maximize import Maximization, MaximizeSettings, maximize_all
-from interpret.span import (
-    LEAST_SQUARES, SpanFit, check_stored, least_squares_coefficients, reconstruction_error, span_fit,
-)
+from interpret.span import LEAST_SQUARES, SpanFit, check_stored, span_fit
 from interpret.templates import Templates, first_layer_templates, initial_parameters
-from interpret.units import HiddenMap, TopK, hidden_map, preactivations, principal_components, top_k
+from interpret.units import (
+    HiddenMap,
+    TopK,
+    hidden_map,
+    preactivations,
+    principal_components,
+    top_k,
+)
 from numpy_impl.init import SCHEMES
+from numpy_impl.span import least_squares_coefficients, reconstruction_error
 
 SPLITS = ("train", "test")
 
@@ -113,7 +120,7 @@ def summary(analysis: NeuronsAnalysis, dataset: Dataset) -> dict:
             "source": analysis.span.source,
             "relative_error": analysis.span.relative_error,
             "least_squares_relative_error": analysis.least_squares.relative_error,
-            "stored_vs_least_squares": _relative(analysis.least_squares.C, C),
+            "stored_vs_least_squares": relative_difference(analysis.least_squares.C, C),
             "units": [
                 {
                     "unit": unit + 1,
@@ -173,11 +180,6 @@ def summary(analysis: NeuronsAnalysis, dataset: Dataset) -> dict:
 def _image(index, labels: np.ndarray, **value) -> dict:
     ((name, number),) = value.items()
     return {"image": int(index), "label": int(labels[index]), name: float(number)}
-
-
-def _relative(value: np.ndarray, ref: np.ndarray) -> float:
-    scale = np.linalg.norm(ref)
-    return float(np.linalg.norm(value - ref) / scale) if scale > 0 else float(np.linalg.norm(value))
 
 
 def _shape(shape) -> str:

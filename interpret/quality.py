@@ -23,8 +23,8 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import torch
 
-from interpret.attribution import Attribution, explain, gaussian_blur, image_seed, make_baselines
-from interpret.methods import METHODS, Settings
+from interpret.attribution import explain, gaussian_blur, make_baselines
+from interpret.methods import METHODS, Attribution, Settings, image_seed
 from interpret.wrapper import ImageModel
 
 CURVE_STEPS = 64  # points on a deletion / insertion curve after the start: 64 pixels per step on 64x64
@@ -239,9 +239,6 @@ class Evaluation:
     completeness: dict[str, Completeness]  # for the methods that promise it (IG, DeepLift)
 
 
-COMPLETE_METHODS = ("integrated-gradients", "deeplift")
-
-
 def evaluate(model: ImageModel, images: torch.Tensor, ids: Sequence[int], results: Mapping[str, Attribution],
              settings: Settings, on_progress: Callable[[str], None] | None = None) -> Evaluation:
     """Deletion/insertion against random orders, the randomisation cascade and completeness, for maps of images (N, H, W, C)."""
@@ -263,7 +260,7 @@ def evaluate(model: ImageModel, images: torch.Tensor, ids: Sequence[int], result
     )
     baselines = make_baselines(images, settings.baseline, ids, settings.seed)  # (N, H, W, C)
     complete = {name: completeness(model, images, baselines, results[name].maps)
-                for name in COMPLETE_METHODS if name in results}
+                for name in results if METHODS[name].complete}
     return Evaluation(explained, curves, random, randomisation, complete)
 
 

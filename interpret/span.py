@@ -1,4 +1,4 @@
-"""Which training images built each first-layer unit: W1 = W1_init + C @ X.T.
+"""Which training images built each first-layer unit: W1 = W1_init + C @ X.T (numpy_impl.span).
 
 Full-batch gradient descent moves W1 by dW1 = dZ1 @ X.T, a combination of
 the training images, at every step; so the whole change W1 - W1_init is
@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from catnet.errors import CatnetError
+from catcore.errors import CatnetError
+from numpy_impl.span import least_squares_coefficients, reconstruction_error
 
 STORED, LEAST_SQUARES = "stored", "least-squares"
 
@@ -33,20 +34,6 @@ def check_stored(C: np.ndarray | None, n_1: int, m: int) -> None:
             f"the model's span coefficients C1 are {C.shape} but {n_1} units and {m} training images need "
             f"{(n_1, m)}: it was trained on another training set"
         )
-
-
-def reconstruction_error(C: np.ndarray, X: np.ndarray, W1: np.ndarray, W1_init: np.ndarray) -> float:
-    """Relative to the learned change: C (n_1, m), X (n_x, m), W1 and W1_init (n_1, n_x)."""
-    learned = W1 - W1_init  # (n_1, n_x)
-    residual = np.linalg.norm(C @ X.T - learned)
-    scale = np.linalg.norm(learned)
-    return float(residual / scale) if scale > 0 else float(residual)
-
-
-def least_squares_coefficients(X: np.ndarray, W1: np.ndarray, W1_init: np.ndarray) -> np.ndarray:
-    """C minimising ||C X^T - (W1 - W1_init)||_F: X (n_x, m) -> C (n_1, m)."""
-    solution, *_ = np.linalg.lstsq(X, (W1 - W1_init).T, rcond=None)  # (m, n_1)
-    return solution.T
 
 
 def span_fit(X: np.ndarray, W1: np.ndarray, W1_init: np.ndarray, stored: np.ndarray | None) -> SpanFit:

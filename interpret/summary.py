@@ -7,10 +7,9 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from catnet.modelfile import ModelFile
-from interpret.attribution import Attribution
+from catcore.modelfile import ModelFile
 from interpret.figures import Verdict
-from interpret.methods import METHODS, Settings
+from interpret.methods import METHODS, Attribution, Settings
 from interpret.quality import Evaluation
 
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from catnet.flatten import FlattenOrder
-from catnet.modelfile import ModelFile
+from catcore.flatten import FlattenOrder
+from catcore.modelfile import ModelFile
+from catcore.params import Params
 from numpy_impl.init import initialize
-from numpy_impl.params import Params
 
 
 @dataclass(frozen=True)

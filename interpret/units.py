@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from catcore.params import Params
 from numpy_impl.network import forward
-from numpy_impl.params import Params
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,15 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from catnet.config import TrainConfig
-from catnet.data import Dataset
-from catnet.errors import CatnetError
-from catnet.flatten import FlattenOrder, flatten_order
-from catnet.training import prepare_arrays, run_training
-from numpy_impl.network import cost, forward
-from numpy_impl.params import Layer, Params
+from catcore.arrays import relative_difference
+from catcore.config import TrainConfig
+from catcore.data import Dataset, prepare_arrays
+from catcore.errors import CatnetError
+from catcore.flatten import FlattenOrder, flatten_order
+from catcore.params import Layer, Params
+from numpy_impl.init import initialize
+from numpy_impl.network import accuracy, cost, forward
+from numpy_impl.train import train
 
 
 @dataclass(frozen=True)
@@ -83,14 +85,17 @@ def check_orders(reference: str, others: tuple[str, ...], image_shape) -> tuple[
 
 
 def train_in_orders(dataset: Dataset, config: TrainConfig, orders: tuple[str, ...]) -> tuple[OrderRun, ...]:
-    """The same initial parameters and hyperparameters, trained once per flatten order."""
+    """The same initial parameters and hyperparameters, trained once per flatten order (the NumPy reference)."""
+    initial = initialize(config.layers, config.init, config.seed, dtype=np.dtype(config.dtype))
     runs = []
     for name in orders:
-        order_config = replace(config, flatten=name)
-        run = run_training(order_config, prepare_arrays(dataset, order_config), impl="numpy")
-        runs.append(OrderRun(name, run.result.costs, run.initial, run.result.params, run.train_accuracy,
-                             run.test_accuracy))
+        arrays = prepare_arrays(dataset, replace(config, flatten=name))
+        result = train(initial, arrays.X_train, arrays.Y_train, config)
+        runs.append(OrderRun(name, result.costs, initial, result.params,
+                             accuracy(result.params, arrays.X_train, arrays.Y_train),
+                             accuracy(result.params, arrays.X_test, arrays.Y_test)))
     return tuple(runs)
+
 
 
 def mismatch_table(dataset: Dataset, runs: tuple[OrderRun, ...], dtype: str) -> tuple[Mismatch, ...]:
@@ -147,26 +152,18 @@ def permutation_equivalence(dataset: Dataset, config: TrainConfig, reference: Or
     """
     ref_order = flatten_order(reference.order, dataset.image_shape)
     rel = relative_permutation(ref_order, flatten_order(order, dataset.image_shape))
-    order_config = replace(config, flatten=order)
-    result = run_training(
-        order_config, prepare_arrays(dataset, order_config), impl="numpy",
-        initial=permute_first_layer(reference.initial, rel),
-    ).result
+    arrays = prepare_arrays(dataset, replace(config, flatten=order))
+    result = train(permute_first_layer(reference.initial, rel), arrays.X_train, arrays.Y_train, config)
     trained = result.params.layers
     weights = (unpermute_columns(trained[0].W, rel),) + tuple(layer.W for layer in trained[1:])
     return Equivalence(
         order=order,
         weight_differences=tuple(
-            _relative(W, ref.W) for W, ref in zip(weights, reference.params.layers)
+            relative_difference(W, ref.W) for W, ref in zip(weights, reference.params.layers)
         ),
-        bias_differences=tuple(_relative(layer.b, ref.b) for layer, ref in zip(trained, reference.params.layers)),
+        bias_differences=tuple(relative_difference(layer.b, ref.b) for layer, ref in zip(trained, reference.params.layers)),
         cost_differences=np.abs(result.costs - reference.costs),
     )
-
-
-def _relative(value: np.ndarray, ref: np.ndarray) -> float:
-    scale = np.linalg.norm(ref)
-    return float(np.linalg.norm(value - ref) / scale) if scale > 0 else float(np.linalg.norm(value))
 
 
 def rounding_tolerance(dtype: str) -> float:

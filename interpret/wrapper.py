@@ -13,19 +13,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from catnet.flatten import FlattenOrder
-from catnet.modelfile import ModelFile
+from catcore.flatten import FlattenOrder, flatten_order
+from catcore.modelfile import ModelFile
 from torch_impl.model import CatNet
 
 
 class ImageModel(nn.Module):
-    """forward(images (N, H, W, C) in [0, 1]) -> cat logit (N,).
+    """forward(images (N, H, W, C) in [0, 1]) -> cat logit (N,), through the twin's own forward pass.
 
     Positive attribution = pushes the logit, hence P(cat), up.
-    The layers are rebuilt as nn.Linear / nn.ReLU modules (sharing the twin's
-    Linear modules, so the weights are the very same tensors) because Captum's
-    DeepLift applies its rescale rule through hooks on nn.ReLU modules and would
-    silently fall back to plain gradients on functional `torch.relu`.
     """
 
     def __init__(self, net: CatNet, order: FlattenOrder):
@@ -34,29 +30,25 @@ class ImageModel(nn.Module):
             raise ValueError(f"flatten order for {order.image_shape} does not fit an input of {net.layer_sizes[0]}")
         self.image_shape = tuple(order.image_shape)
         self.order_name = order.name
-        modules: list[nn.Module] = []
-        for linear in net.linears[:-1]:
-            modules += [linear, nn.ReLU()]
-        modules.append(net.linears[-1])
-        self.layers = nn.Sequential(*modules)
+        self.net = net
         # a buffer, so .to(device) moves the index with the weights
         self.register_buffer("perm", torch.from_numpy(order.perm.astype(np.int64)), persistent=False)
 
     @property
     def linears(self) -> list[nn.Linear]:
-        """The affine layers, input side first (layers[0] is the course's W1)."""
-        return [module for module in self.layers if isinstance(module, nn.Linear)]
+        """The affine layers, input side first (linears[0] is the course's W1)."""
+        return list(self.net.linears)
 
     @property
     def dtype(self) -> torch.dtype:
-        return self.linears[0].weight.dtype
+        return self.net.linears[0].weight.dtype
 
     def flatten(self, images: torch.Tensor) -> torch.Tensor:
         """(N, H, W, C) -> (N, n_x) in the model's order: FlattenOrder.flatten, transposed."""
         return images.reshape(images.shape[0], -1)[:, self.perm]  # (N, n_x)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.layers(self.flatten(images)).squeeze(-1)  # (N,)
+        return self.net(self.flatten(images)).squeeze(-1)  # (N,)
 
     def probability(self, images: torch.Tensor) -> torch.Tensor:
         """P(cat) for (N, H, W, C) images, without building a graph."""
@@ -66,8 +58,6 @@ class ImageModel(nn.Module):
 
 def image_model(model: ModelFile, dtype: torch.dtype = torch.float64, device=None) -> ImageModel:
     """The image-shaped twin of a loaded model file, in eval mode with frozen weights."""
-    from catnet.flatten import flatten_order
-
     net = CatNet.from_params(model.params, dtype=dtype, device=device)
     wrapped = ImageModel(net, flatten_order(model.flatten, model.image_shape)).to(device)
     for parameter in wrapped.parameters():

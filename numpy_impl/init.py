@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from catnet.errors import CatnetError
-from numpy_impl.params import Layer, Params
+from catcore.errors import CatnetError
+from catcore.params import Layer, Params
 
 # how each scheme scales a standard-normal draw Wn of shape (fan_out, fan_in)
 SCHEMES = {

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from numpy_impl.params import Layer, Params
+from catcore.params import Layer, Params
+from numpy_impl.span import SpanBasis
 
 
 class InPlaceDescent:
@@ -47,9 +48,9 @@ class InPlaceDescent:
         self.b1_init = first.b.copy()
         self.C = np.zeros((sizes[1], m), dtype=dtype)  # (n_1, m)
         if form == "span":
-            self.gram = X.T @ X  # (m, m), once
-            self.gram += 1  # [X; 1].T @ [X; 1]: the bias rides along as the weight of an input 1
-            self.Z1_init = self.W1 @ X + self.b1  # (n_1, m), once
+            self.span = SpanBasis(self.W1, X)  # the Gram matrix and W1_init @ X, once
+            self.gram = self.span.gram + 1  # [X; 1].T @ [X; 1]: the bias rides along as the weight of an input 1
+            self.Z1_init = self.span.Z1_init + self.b1  # (n_1, m)
         self.Wb = [np.concatenate([layer.W, layer.b], axis=1) for layer in params.layers[1:]]  # (n_l, n_{l-1} + 1)
         self.dWb = [np.empty_like(Wb) for Wb in self.Wb]
         # Aa[k] = [A; 1] (n + 1, m) for each hidden layer; its top n rows are the layer's A
@@ -84,7 +85,7 @@ class InPlaceDescent:
     def final_params(self) -> Params:
         """The current parameters as fresh contiguous arrays, W1 materialised from C in span form."""
         live = self.params()
-        W1 = self.W1 + self.C @ self.X.T if self.form == "span" else self.W1.copy()  # (n_1, n_x)
+        W1 = self.span.W1(self.C) if self.form == "span" else self.W1.copy()  # (n_1, n_x)
         rest = tuple(Layer(W=np.ascontiguousarray(layer.W), b=layer.b.copy()) for layer in live.layers[1:])
         return Params((Layer(W=W1, b=live.layers[0].b.copy()),) + rest)
 

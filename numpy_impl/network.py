@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
-from numpy_impl.params import ForwardPass, Grads, LayerGrad, Params
+from catcore.params import ForwardPass, Grads, Layer, LayerGrad, Params
 
 
 def relu(Z: np.ndarray) -> np.ndarray:
@@ -23,18 +25,27 @@ def forward(params: Params, X: np.ndarray, Z1: np.ndarray | None = None) -> Forw
     `Z1` (n_1, m), when given, replaces W1 @ X + b1: the span form of the
     first layer computes it more cheaply.
     """
-    A = X
-    Zs, As = [], [X]
-    last = len(params.layers) - 1
-    for index, layer in enumerate(params.layers):
-        if index == 0 and Z1 is not None:
-            Z = Z1
-        else:
-            Z = layer.W @ A + layer.b  # (n_l, m)
-        A = sigmoid(Z) if index == last else relu(Z)  # (n_l, m)
+    first = params.layers[0]
+    if Z1 is None:
+        Z1 = first.W @ X + first.b  # (n_1, m)
+    Zs, As = propagate(Z1, params.layers[1:])
+    return ForwardPass(Z=Zs, A=(X,) + As)
+
+
+def propagate(Z: np.ndarray, later: Sequence[Layer]) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+    """From one layer's pre-activation Z (n_l, m) through the `later` layers to the output: (every Z, every A).
+
+    The first Z and A returned are the given layer's own; the layer is the
+    output (sigmoid) when no layer follows it, else a ReLU layer.
+    """
+    Zs, As = [], []
+    for index in range(len(later) + 1):
+        if index > 0:
+            layer = later[index - 1]
+            Z = layer.W @ As[-1] + layer.b  # (n_l, m)
         Zs.append(Z)
-        As.append(A)
-    return ForwardPass(Z=tuple(Zs), A=tuple(As))
+        As.append(sigmoid(Z) if index == len(later) else relu(Z))  # (n_l, m)
+    return tuple(Zs), tuple(As)
 
 
 def cost(ZL: np.ndarray, Y: np.ndarray) -> float:

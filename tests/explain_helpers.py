@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from catnet.flatten import flatten_order
+from catcore.flatten import flatten_order
+from catcore.params import Layer, Params
 from interpret.wrapper import ImageModel
-from numpy_impl.params import Layer, Params
 from torch_impl.model import CatNet
 
 SHAPE = (4, 4, 3)  # n_x = 48

@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
-import os
 import json
+import os
 from pathlib import Path
 
 import pytest
 import torch
+from conftest import assert_clean_error, run_cli
 from PIL import Image
 
 from catnet.bench.entries import ENTRIES, ENTRY_NAMES, Measurement
-from catnet.bench.run import BenchReport, BenchSettings, EntryResult, ProcessTiming, report_document
-from catnet.commands import bench as bench_command
-from conftest import assert_clean_error, run_cli
+from catnet.bench.run import (
+    BenchReport,
+    BenchSettings,
+    EntryResult,
+    ProcessTiming,
+    report_document,
+)
 
 
 def measurement(seconds: float, cost: float) -> Measurement:
     return Measurement(seconds=seconds, final_cost=cost, train_accuracy=1.0, test_accuracy=0.5,
                        peak_rss_mb=100.0, cuda_peak_mb=None)
-
-
-def test_command_lists_the_same_entries_as_the_runner():
-    assert bench_command.ENTRY_NAMES == ENTRY_NAMES
 
 
 def test_report_divides_the_baseline_by_each_entry_and_subtracts_the_textbook_cost():

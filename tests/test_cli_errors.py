@@ -5,10 +5,10 @@ from __future__ import annotations
 import h5py
 import numpy as np
 import pytest
-
-from catnet.modelfile import ModelFile, save_model
-from numpy_impl.init import initialize
 from conftest import assert_clean_error, make_tiny_dataset, run_cli, write_split
+
+from catcore.modelfile import ModelFile, save_model
+from numpy_impl.init import initialize
 
 TINY = ("--layers", "48,3,1", "--iterations", "3")
 

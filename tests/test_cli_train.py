@@ -8,11 +8,11 @@ import sys
 
 import numpy as np
 import pytest
-
-from catnet.config import TrainConfig
-from catnet.data import load_dataset
-from catnet.training import prepare_arrays, run_training
 from conftest import REPO, assert_clean_error, run_cli
+
+from catcore.config import TrainConfig
+from catcore.data import load_dataset, prepare_arrays
+from catnet.runs import run_training
 
 TINY = ("--layers", "48,6,1", "--lr", "0.5", "--iterations", "25")
 

@@ -4,7 +4,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import assert_clean_error, run_cli
 
 TEXTBOOK = (Path(__file__).resolve().parents[1] / "catnet" / "textbook.py").read_text()

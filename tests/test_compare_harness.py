@@ -1,24 +1,31 @@
 """The parity harness on tiny data: the twins agree, a broken backprop is caught and named, the span form matches."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 import compare.gradcheck
 import compare.twins
-from catnet.config import TrainConfig
-from catnet.data import load_dataset
-from catnet.errors import TrainingDiverged
-from catnet.training import prepare_arrays
+from catcore.config import TrainConfig
+from catcore.data import load_dataset, prepare_arrays
+from catcore.errors import TrainingDiverged
+from catcore.params import Grads, LayerGrad
 from compare.gradcheck import gradient_check
 from compare.harness import Options, run_parity
 from compare.policy import FLOAT32_CPU, FLOAT64_CPU, policy_for
-from compare.report import first_divergence, parity_blocks, parity_document, parity_summary, render_text
-from compare.stepstream import StepStream, lockstep
-from compare.trajectory import SpanFrame, Snapshot
-import numpy_impl.train
+from compare.report import (
+    first_divergence,
+    parity_blocks,
+    parity_document,
+    parity_summary,
+    render_text,
+)
+from compare.trajectory import Snapshot, SpanFrame
+from compare.walk import Stepper, lockstep
 from numpy_impl.init import initialize
 from numpy_impl.inplace import InPlaceDescent
-from numpy_impl.params import Grads, LayerGrad
+from numpy_impl.train import Training
 
 
 def tiny(tiny_data, **overrides):
@@ -140,10 +147,8 @@ def test_lockstep_refuses_runs_of_different_lengths(tiny_data):
     initial = initialize(config.layers, seed=1)
 
     def stream(iterations):
-        def run(on_step):
-            return numpy_impl.train.train(initial, arrays.X_train, arrays.Y_train, learning_rate=0.01,
-                                          iterations=iterations, on_step=on_step)
-        return StepStream(run, lambda state: state.iteration, f"{iterations} steps")
+        training = Training(initial, arrays.X_train, arrays.Y_train, replace(config, iterations=iterations))
+        return Stepper(f"{iterations} steps", training.steps(), lambda state: state.iteration)
 
     with pytest.raises(RuntimeError, match="unequal length: 3 steps ended first"):
         list(lockstep(stream(3), stream(5)))

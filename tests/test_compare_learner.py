@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from catnet.config import TrainConfig
-from catnet.data import load_dataset
-from catnet.errors import CatnetError
-from catnet.training import prepare_arrays
+from catcore.config import TrainConfig
+from catcore.data import load_dataset, prepare_arrays
+from catcore.errors import CatnetError
 from compare.learner import check_learner
 from compare.policy import FLOAT64_CPU
 

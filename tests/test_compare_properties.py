@@ -4,8 +4,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from catnet.config import TrainConfig
-from catnet.training import Arrays
+from catcore.config import TrainConfig
+from catcore.data import Arrays
 from compare.harness import run_parity
 from compare.policy import policy_for
 from compare.report import parity_summary

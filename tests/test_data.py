@@ -5,11 +5,18 @@ from __future__ import annotations
 import h5py
 import numpy as np
 import pytest
-
-from catnet.data import CLASS_NAMES, ENV_VAR, FILES, find_data_dir, load_dataset, load_split
-from catnet.errors import CatnetError
-from catnet.flatten import flatten_order
 from conftest import make_tiny_dataset, write_split
+
+from catcore.data import (
+    CLASS_NAMES,
+    ENV_VAR,
+    FILES,
+    find_data_dir,
+    load_dataset,
+    load_split,
+)
+from catcore.errors import CatnetError
+from catcore.flatten import flatten_order
 
 
 def images(m=4, size=4, dtype=np.uint8):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
-from catnet.errors import CatnetError
-from catnet.flatten import flatten_order
 from explain_helpers import SHAPE, random_images, tiny_model
+
+from catcore.errors import CatnetError
+from catcore.flatten import flatten_order
 from interpret.attribution import attribute, explain
 from interpret.methods import METHODS, Settings, parse_methods
 from interpret.quality import completeness

@@ -6,12 +6,12 @@ import json
 
 import numpy as np
 import pytest
+from conftest import assert_clean_error, run_cli
 from PIL import Image
 
-from catnet.data import load_dataset
-from catnet.flatten import flatten_order
-from catnet.modelfile import ModelFile, load_model, save_model
-from conftest import assert_clean_error, run_cli
+from catcore.data import load_dataset
+from catcore.flatten import flatten_order
+from catcore.modelfile import ModelFile, load_model, save_model
 from numpy_impl.init import initialize
 from numpy_impl.network import predict_proba
 
@@ -123,9 +123,11 @@ def test_explain_end_to_end_on_the_real_data(tmp_path, real_data, course_model):
 
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    events = EventAccumulator(str(logdir), size_guidance={"images": 0})
+    events = EventAccumulator(str(logdir), size_guidance={"tensors": 0})
     events.Reload()
-    assert {"images/test-000", "images/test-005", "images/test-007", "overview/occlusion"} <= set(events.Tags()["images"])
+    images = {tag for tag in events.Tags()["tensors"]
+              if events.SummaryMetadata(tag).plugin_data.plugin_name == "images"}  # what the Images dashboard shows
+    assert {"images/test-000", "images/test-005", "images/test-007", "overview/occlusion"} <= images
 
 
 @pytest.mark.realdata

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from interpret.figures import Verdict, image_figure, overview_figure, render, scaled
+from catnet.figfiles import render
+from interpret.figures import DPI, Verdict, image_figure, overview_figure, scaled
 
 MISTAKE_RGB = (214, 39, 40)  # figures.MISTAKE, #d62728
 
@@ -29,14 +30,14 @@ def test_overview_frames_mistakes_in_red_and_nothing_else():
     images, maps = rng.random((3, 8, 8, 3)), rng.normal(size=(3, 8, 8, 3))
     right = [Verdict(f"test #{i}", 1, 0.9) for i in range(3)]
     one_wrong = right[:2] + [Verdict("test #2", 0, 0.9)]
-    assert _red_pixels(render(overview_figure(images, maps, right, "saliency"))) == 0
-    assert _red_pixels(render(overview_figure(images, maps, one_wrong, "saliency"))) > 8 * 8  # the frame, at least
+    assert _red_pixels(render(overview_figure(images, maps, right, "saliency"), DPI)) == 0
+    assert _red_pixels(render(overview_figure(images, maps, one_wrong, "saliency"), DPI)) > 8 * 8  # the frame, at least
 
 
 def test_image_figure_has_a_heatmap_and_an_overlay_per_method():
     rng = np.random.default_rng(1)
     image = rng.random((8, 8, 3))
-    few = render(image_figure(image, {"saliency": rng.normal(size=(8, 8, 3))}, Verdict("test #0", 1, 0.7)))
+    few = render(image_figure(image, {"saliency": rng.normal(size=(8, 8, 3))}, Verdict("test #0", 1, 0.7)), DPI)
     more = render(image_figure(image, {m: rng.normal(size=(8, 8, 3)) for m in ("saliency", "deeplift", "occlusion")},
-                               Verdict("test #0", 1, 0.7)))
+                               Verdict("test #0", 1, 0.7)), DPI)
     assert more.shape[0] == few.shape[0] and more.shape[1] > few.shape[1]  # one column more per method

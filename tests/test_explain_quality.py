@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 import torch
-
 from explain_helpers import random_images, tiny_model
+
 from interpret.attribution import attribute
 from interpret.quality import (
     cascade,

@@ -4,20 +4,28 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
+from catcore.config import TrainConfig
+from catcore.errors import TrainingDiverged
+from catcore.params import Params
 from catnet.cli import THREAD_VARIABLES, WAIT_POLICY, one_thread_by_default
-from catnet.errors import TrainingDiverged
 from numpy_impl.init import initialize
 from numpy_impl.network import backward, cost, forward
-from numpy_impl.params import Params
+from numpy_impl.train import Training as NumpyTraining
 from numpy_impl.train import train as numpy_train
-from torch_impl.model import CatNet
+from torch_impl.train import Training as TorchTraining
 from torch_impl.train import train as torch_train
 
 LAYERS = (48, 6, 4, 3, 1)
 LR = 0.05
 ITERATIONS = 60
+
+
+def settings(initial: Params, iterations: int = ITERATIONS, first_layer: str = "auto", learning_rate: float = LR,
+             log_every: int = 100) -> TrainConfig:
+    """The TrainConfig both twins take: the run's hyperparameters, in the initial parameters' shapes and dtype."""
+    return TrainConfig(layers=initial.layer_sizes, learning_rate=learning_rate, iterations=iterations,
+                       first_layer=first_layer, log_every=log_every, dtype=str(initial.dtype))
 
 
 def tiny_problem(m: int = 12, n_x: int = 48, seed: int = 0):
@@ -52,7 +60,7 @@ def test_numpy_loop_follows_the_readable_maths(form):
     X, Y = tiny_problem()
     initial = initialize(LAYERS, "dls", seed=3)
     ref_costs, ref_params = reference_descent(initial, X, Y, LR, ITERATIONS)
-    result = numpy_train(initial, X, Y, learning_rate=LR, iterations=ITERATIONS, first_layer=form)
+    result = numpy_train(initial, X, Y, settings(initial, first_layer=form))
     assert result.first_layer == form
     np.testing.assert_allclose(result.costs, ref_costs, rtol=1e-12)
     assert_params_close(result.params, ref_params, rtol=1e-10)
@@ -62,7 +70,7 @@ def test_numpy_loop_leaves_its_input_parameters_alone():
     X, Y = tiny_problem()
     initial = initialize(LAYERS, "dls", seed=3)
     before = initial.copy()
-    numpy_train(initial, X, Y, learning_rate=LR, iterations=5, first_layer="span")
+    numpy_train(initial, X, Y, settings(initial, 5, "span"))
     assert_params_close(initial, before, rtol=0, atol=0)
 
 
@@ -70,7 +78,7 @@ def test_span_coefficients_rebuild_W1_in_both_forms():
     X, Y = tiny_problem()
     initial = initialize(LAYERS, "dls", seed=3)
     for form in ("primal", "span"):
-        result = numpy_train(initial, X, Y, learning_rate=LR, iterations=ITERATIONS, first_layer=form)
+        result = numpy_train(initial, X, Y, settings(initial, first_layer=form))
         rebuilt = initial.layers[0].W + result.span_coefficients @ X.T  # (n_1, n_x)
         np.testing.assert_allclose(rebuilt, result.params.layers[0].W, rtol=1e-10, atol=1e-14)
 
@@ -80,19 +88,19 @@ def test_single_layer_network_trains_the_same_in_both_forms():
     initial = initialize((48, 1), "dls", seed=2)
     ref_costs, _ = reference_descent(initial, X, Y, LR, 30)
     for form in ("primal", "span"):
-        result = numpy_train(initial, X, Y, learning_rate=LR, iterations=30, first_layer=form)
+        result = numpy_train(initial, X, Y, settings(initial, 30, form))
         np.testing.assert_allclose(result.costs, ref_costs, rtol=1e-12)
 
 
-def test_on_log_and_on_step_see_the_costs_of_the_result():
+def test_on_log_and_the_steps_see_the_costs_of_the_result():
     X, Y = tiny_problem()
     initial = initialize(LAYERS, "dls", seed=3)
-    logged, steps = [], []
-    result = numpy_train(
-        initial, X, Y, learning_rate=LR, iterations=25, first_layer="span", log_every=10,
-        on_log=lambda i, c: logged.append((i, c)),
-        on_step=lambda s: steps.append((s.iteration, s.cost, s.params.layers[0].W.copy(), s.params.layers[0].b.copy())),
-    )
+    config = settings(initial, 25, "span", log_every=10)
+    logged = []
+    result = numpy_train(initial, X, Y, config, on_log=lambda i, c: logged.append((i, c)))
+    stepped = NumpyTraining(initial, X, Y, config)
+    steps = [(s.iteration, s.cost, s.params.layers[0].W.copy(), s.params.layers[0].b.copy()) for s in stepped.steps()]
+    np.testing.assert_array_equal(stepped.result().costs, result.costs)
     assert [i for i, _ in logged] == [0, 10, 20, 24]
     assert [c for _, c in logged] == [result.costs[i] for i in (0, 10, 20, 24)]
     assert [i for i, *_ in steps] == list(range(25))
@@ -101,30 +109,23 @@ def test_on_log_and_on_step_see_the_costs_of_the_result():
     np.testing.assert_allclose(steps[-1][3], result.params.layers[0].b, rtol=1e-14)  # b1 is current
 
 
-def test_on_step_sees_the_primal_b1_at_every_step_in_span_form():
+def test_the_steps_see_the_primal_b1_at_every_step_in_span_form():
     X, Y = tiny_problem()
     initial = initialize(LAYERS, "dls", seed=3)
     b1 = {}
     for form in ("primal", "span"):
-        seen = []
-        numpy_train(initial, X, Y, learning_rate=LR, iterations=12, first_layer=form,
-                    on_step=lambda s: seen.append(s.params.layers[0].b.copy()))
-        b1[form] = np.stack(seen)
+        training = NumpyTraining(initial, X, Y, settings(initial, 12, form))
+        b1[form] = np.stack([state.params.layers[0].b.copy() for state in training.steps()])
     np.testing.assert_allclose(b1["span"], b1["primal"], rtol=1e-11, atol=1e-15)
 
 
-@pytest.mark.parametrize("train", [numpy_train, "torch"], ids=["numpy", "torch"])
+@pytest.mark.parametrize("train", [numpy_train, torch_train], ids=["numpy", "torch"])
 def test_divergence_names_the_first_iteration_with_a_non_finite_cost(train):
     X, Y = tiny_problem()
     X = X * 1e10  # the first step moves W by ~1e9 * lr: past the float64 range
     initial = initialize((48, 1), "dls", seed=2)
     with pytest.raises(TrainingDiverged) as caught:
-        if train == "torch":
-            model = CatNet.from_params(initial)
-            torch_train(model, torch.from_numpy(X.T.copy()), torch.from_numpy(Y.T.copy()),
-                        learning_rate=1e300, iterations=50, log_every=20)
-        else:
-            train(initial, X, Y, learning_rate=1e300, iterations=50, log_every=20)
+        train(initial, X, Y, settings(initial, 50, learning_rate=1e300, log_every=20))
     assert caught.value.iteration == 1  # iteration 0 is the finite starting cost
     assert not np.isfinite(caught.value.cost)
 
@@ -132,9 +133,9 @@ def test_divergence_names_the_first_iteration_with_a_non_finite_cost(train):
 def test_float32_run_tracks_float64_closely():
     X, Y = tiny_problem()
     initial = initialize(LAYERS, "dls", seed=3)
-    r64 = numpy_train(initial, X, Y, learning_rate=LR, iterations=ITERATIONS, first_layer="span")
-    r32 = numpy_train(initial.astype(np.float32), X.astype(np.float32), Y.astype(np.float32),
-                      learning_rate=LR, iterations=ITERATIONS, first_layer="span")
+    r64 = numpy_train(initial, X, Y, settings(initial, first_layer="span"))
+    initial32 = initial.astype(np.float32)
+    r32 = numpy_train(initial32, X.astype(np.float32), Y.astype(np.float32), settings(initial32, first_layer="span"))
     assert r32.params.dtype == np.float32
     np.testing.assert_allclose(r32.costs, r64.costs, rtol=1e-4)
 
@@ -143,10 +144,8 @@ def test_float32_run_tracks_float64_closely():
 def test_torch_twin_follows_the_numpy_loop(form):
     X, Y = tiny_problem()
     initial = initialize(LAYERS, "dls", seed=3)
-    expected = numpy_train(initial, X, Y, learning_rate=LR, iterations=ITERATIONS, first_layer=form)
-    model = CatNet.from_params(initial)
-    got = torch_train(model, torch.from_numpy(X.T.copy()), torch.from_numpy(Y.T.copy()),
-                      learning_rate=LR, iterations=ITERATIONS, first_layer=form)
+    expected = numpy_train(initial, X, Y, settings(initial, first_layer=form))
+    got = torch_train(initial, X, Y, settings(initial, first_layer=form))
     assert got.first_layer == form
     np.testing.assert_allclose(got.costs, expected.costs, rtol=1e-12)
     assert_params_close(got.params, expected.params, rtol=1e-10)
@@ -154,14 +153,12 @@ def test_torch_twin_follows_the_numpy_loop(form):
         np.testing.assert_allclose(got.span_coefficients, expected.span_coefficients, rtol=1e-10, atol=1e-15)
 
 
-def test_torch_on_step_reports_current_b1_and_initial_W1_in_span_form():
+def test_torch_steps_report_current_b1_and_initial_W1_in_span_form():
     X, Y = tiny_problem()
     initial = initialize(LAYERS, "dls", seed=3)
-    seen = []
-    model = CatNet.from_params(initial)
-    result = torch_train(model, torch.from_numpy(X.T.copy()), torch.from_numpy(Y.T.copy()),
-                         learning_rate=LR, iterations=8, first_layer="span",
-                         on_step=lambda s: seen.append((s.cost, s.params.layers[0].W, s.params.layers[0].b, s.span_coefficients)))
+    training = TorchTraining(initial, X, Y, settings(initial, 8, "span"))
+    seen = [(s.cost, s.params.layers[0].W, s.params.layers[0].b, s.span_coefficients) for s in training.steps()]
+    result = training.result()
     assert [c for c, *_ in seen] == list(result.costs)
     np.testing.assert_array_equal(seen[-1][1], initial.layers[0].W)
     np.testing.assert_allclose(seen[-1][2], result.params.layers[0].b, rtol=1e-14)
@@ -186,21 +183,18 @@ def test_cuda_graph_replay_follows_the_cpu_trajectory(form):
     initial = initialize(LAYERS, "dls", seed=3)
     results = {}
     for device in ("cpu", "cuda"):
-        model = CatNet.from_params(initial, device=device)
-        results[device] = torch_train(
-            model, torch.from_numpy(X.T.copy()).to(device), torch.from_numpy(Y.T.copy()).to(device),
-            learning_rate=LR, iterations=ITERATIONS, first_layer=form,  # > warm-up + 1: the graph path
-        )
+        # ITERATIONS > warm-up + 1: the graph path
+        results[device] = torch_train(initial, X, Y, settings(initial, first_layer=form), device)
     np.testing.assert_allclose(results["cuda"].costs, results["cpu"].costs, rtol=1e-10)
     assert_params_close(results["cuda"].params, results["cpu"].params, rtol=1e-8)
 
 
 @pytest.mark.cuda
-def test_cuda_eager_path_with_on_step_matches_the_graph_path():
+def test_cuda_eager_steps_match_the_graph_path():
     X, Y = tiny_problem()
     initial = initialize(LAYERS, "dls", seed=3)
-    Xc, Yc = torch.from_numpy(X.T.copy()).cuda(), torch.from_numpy(Y.T.copy()).cuda()
-    graphed = torch_train(CatNet.from_params(initial, device="cuda"), Xc, Yc, learning_rate=LR, iterations=20)
-    eager = torch_train(CatNet.from_params(initial, device="cuda"), Xc, Yc, learning_rate=LR, iterations=20,
-                        on_step=lambda state: None)  # on_step forces the eager path
-    np.testing.assert_allclose(graphed.costs, eager.costs, rtol=1e-12)
+    graphed = torch_train(initial, X, Y, settings(initial, 20), "cuda")
+    stepped = TorchTraining(initial, X, Y, settings(initial, 20), "cuda")  # steps() runs eagerly
+    for _ in stepped.steps():
+        pass
+    np.testing.assert_allclose(graphed.costs, stepped.result().costs, rtol=1e-12)

@@ -10,11 +10,11 @@ import threading
 from pathlib import Path
 
 import pytest
-
-from catnet.data import FILES
-from catnet.errors import CatnetError
-from catnet.fetch import CHECKSUMS, fetch_dataset
 from conftest import assert_clean_error, make_tiny_dataset, run_cli
+
+from catcore.data import FILES
+from catcore.errors import CatnetError
+from catnet.fetch import CHECKSUMS, fetch_dataset
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):

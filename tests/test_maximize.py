@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from catnet.errors import CatnetError
-from catnet.flatten import flatten_order
+from catcore.errors import CatnetError
+from catcore.flatten import flatten_order
 from interpret.maximize import MaximizeSettings, maximize_all, maximize_layer
 from numpy_impl.init import initialize
 

@@ -8,10 +8,10 @@ import re
 import numpy as np
 import pytest
 
-from catnet.data import load_dataset
-from catnet.errors import CatnetError
-from catnet.flatten import flatten_order
-from catnet.modelfile import ModelFile, load_model, save_model
+from catcore.data import load_dataset
+from catcore.errors import CatnetError
+from catcore.flatten import flatten_order
+from catcore.modelfile import ModelFile, load_model, save_model
 from numpy_impl.init import initialize
 from numpy_impl.network import accuracy, predict_proba
 
@@ -111,14 +111,14 @@ def test_numpy_trained_model_is_read_by_torch(twin_runs):
     import torch
 
     from torch_impl.model import CatNet
-    from torch_impl.train import predict_proba as torch_predict_proba
+    from torch_impl.model import predict_proba as torch_predict_proba
 
     model = load_model(twin_runs["numpy"] / "model.npz")
     assert model.extra["impl"] == "numpy"
     X = load_dataset(twin_runs["data"]).test.X(flatten_order(model.flatten, model.image_shape))  # (n_x, m)
     twin = CatNet.from_params(model.params, dtype=torch.float64)
     np.testing.assert_allclose(
-        torch_predict_proba(twin, torch.from_numpy(X.T.copy())), predict_proba(model.params, X)[0], rtol=0, atol=1e-15
+        torch_predict_proba(twin, X), predict_proba(model.params, X)[0], rtol=0, atol=1e-15
     )
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from catnet.config import TrainConfig
-from catnet.data import load_dataset
-from catnet.modelfile import ModelFile
-from catnet.training import prepare_arrays, run_training
+from catcore.config import TrainConfig
+from catcore.data import load_dataset, prepare_arrays
+from catcore.modelfile import ModelFile
+from catnet.runs import run_training
 from interpret.maximize import MaximizeSettings
 from interpret.neurons import analyse, summary
 

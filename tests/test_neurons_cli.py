@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from catnet.config import TrainConfig
-from catnet.data import load_dataset
-from catnet.modelfile import ModelFile, save_model
-from catnet.training import prepare_arrays, run_training
+from catcore.config import TrainConfig
+from catcore.data import load_dataset, prepare_arrays
+from catcore.modelfile import ModelFile, save_model
+from catnet.runs import run_training
 from numpy_impl.init import initialize
 from tests.conftest import assert_clean_error, run_cli
 

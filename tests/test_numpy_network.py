@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from catnet.config import TrainConfig
-from catnet.data import load_dataset
-from catnet.errors import TrainingDiverged
-from catnet.training import prepare_arrays, run_training
+from catcore.config import TrainConfig
+from catcore.data import load_dataset, prepare_arrays
+from catcore.errors import TrainingDiverged
+from catcore.params import Layer, Params
+from catnet.runs import run_training
 from numpy_impl.init import initialize
 from numpy_impl.network import backward, cost, forward, sigmoid
-from numpy_impl.params import Layer, Params
 from numpy_impl.train import train
 
 # --- initialisation
@@ -132,7 +133,7 @@ def tiny_arrays(tiny_data, **overrides):
 def test_span_and_primal_forms_agree(tiny_data):
     config, arrays = tiny_arrays(tiny_data)
     params = initialize(config.layers, config.init, config.seed)
-    runs = [train(params, arrays.X_train, arrays.Y_train, learning_rate=0.05, iterations=30, first_layer=form)
+    runs = [train(params, arrays.X_train, arrays.Y_train, replace(config, first_layer=form))
             for form in ("primal", "span")]
     assert [r.first_layer for r in runs] == ["primal", "span"]
     np.testing.assert_allclose(runs[1].costs, runs[0].costs, rtol=1e-13)
@@ -151,7 +152,7 @@ def test_training_leaves_the_initial_parameters_alone(tiny_data):
     config, arrays = tiny_arrays(tiny_data)
     params = initialize(config.layers, config.init, config.seed)
     before = params.copy()
-    train(params, arrays.X_train, arrays.Y_train, learning_rate=0.05, iterations=5)
+    train(params, arrays.X_train, arrays.Y_train, replace(config, iterations=5))
     for name, array in before.named_arrays().items():
         np.testing.assert_array_equal(params.named_arrays()[name], array)
 

@@ -6,18 +6,18 @@ import re
 
 import numpy as np
 import pytest
+from conftest import run_cli
 from PIL import Image
 
-from catnet.config import TrainConfig
-from catnet.data import load_dataset
-from catnet.errors import CatnetError
-from catnet.flatten import flatten_order
+from catcore.config import TrainConfig
+from catcore.data import load_dataset, prepare_arrays
+from catcore.errors import CatnetError
+from catcore.flatten import flatten_order
+from catcore.modelfile import ModelFile, save_model
 from catnet.images import load_image, load_images
-from catnet.modelfile import ModelFile, save_model
-from catnet.training import prepare_arrays, run_training
+from catnet.runs import run_training
 from numpy_impl.init import initialize
 from numpy_impl.network import predict_proba
-from conftest import run_cli
 
 LINE = re.compile(r"^(?P<path>\S+)\s+P\(cat\) = (?P<p>[0-9.]+)  (?P<label>cat|non-cat)$")
 
@@ -74,7 +74,7 @@ def test_a_truncated_jpeg_is_an_error(tmp_path):
 def test_cli_prints_probability_and_label_per_image(twin_runs, tmp_path):
     split = load_dataset(twin_runs["data"]).test
     paths = [save_png(tmp_path / f"test{i}.png", split.images[i]) for i in range(len(split))]
-    from catnet.modelfile import load_model
+    from catcore.modelfile import load_model
 
     model = load_model(twin_runs["torch"] / "model.npz")  # trained by the torch twin, predicted by NumPy
     expected = predict_proba(model.params, split.X(flatten_order("course", (4, 4, 3))))[0]

@@ -5,11 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from catnet.config import TrainConfig
-from catnet.data import load_dataset
-from catnet.errors import CatnetError
-from catnet.training import prepare_arrays, run_training
-from interpret.span import LEAST_SQUARES, STORED, check_stored, reconstruction_error, span_fit
+from catcore.config import TrainConfig
+from catcore.data import load_dataset, prepare_arrays
+from catcore.errors import CatnetError
+from catnet.runs import run_training
+from interpret.span import (
+    LEAST_SQUARES,
+    STORED,
+    check_stored,
+    reconstruction_error,
+    span_fit,
+)
 
 pytestmark = pytest.mark.realdata
 

@@ -18,12 +18,12 @@ from datetime import datetime
 
 import numpy as np
 import pytest
-
-from catnet.config import TrainConfig
-from catnet.data import load_dataset
-from catnet.tblog import EventWriter, new_run_dir, write_training_run
-from catnet.training import prepare_arrays, run_training
 from conftest import REPO
+
+from catcore.config import TrainConfig
+from catcore.data import load_dataset, prepare_arrays
+from catnet.runs import run_training
+from catnet.tblog import EventWriter, new_run_dir, write_training_run
 
 SERVER_START_SECONDS = 90  # a cold tensorboard start on a busy 2-core machine
 
@@ -120,6 +120,27 @@ def test_image_summaries_round_trip(tmp_path):
     width, height, png = event.tensor_proto.string_val
     assert (int(width), int(height), event.step) == (5, 6, 3)
     np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(png))), picture)
+
+
+def test_embeddings_are_written_where_the_projector_looks(tmp_path):
+    from google.protobuf import text_format
+    from PIL import Image
+    from tensorboard.plugins.projector.projector_config_pb2 import ProjectorConfig
+
+    rng = np.random.RandomState(1)
+    features, images = rng.rand(5, 3), rng.randint(0, 256, size=(5, 4, 6, 3)).astype(np.uint8)  # (N, d), (N, H, W, 3)
+    rows = [[f"#{i}", "cat" if i % 2 else "non-cat"] for i in range(5)]
+    with EventWriter(tmp_path / "run") as writer:
+        writer.embedding("hidden", features, rows, ["index", "label"], images=images)
+    config = text_format.Parse((tmp_path / "run" / "projector_config.pbtxt").read_text(), ProjectorConfig())
+    (embedding,) = config.embeddings
+    run = tmp_path / "run"
+    np.testing.assert_array_equal(np.loadtxt(run / embedding.tensor_path, delimiter="\t"), features)
+    assert (run / embedding.metadata_path).read_text().splitlines() == ["index\tlabel"] + ["\t".join(r) for r in rows]
+    sprite = np.asarray(Image.open(run / embedding.sprite.image_path))
+    assert list(embedding.sprite.single_image_dim) == [6, 4]  # width, height
+    assert sprite.shape == (3 * 4, 3 * 6, 3)  # a 3 x 3 grid for 5 images
+    np.testing.assert_array_equal(sprite[4:8, 0:6], images[3])  # row-major: image 3 starts the second row
 
 
 def test_failed_write_leaves_no_run_folder(tiny_run, tmp_path, monkeypatch):

@@ -8,9 +8,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from catnet.config import TrainConfig
-from catnet.data import load_dataset
-from catnet.flatten import flatten_order
+from catcore.config import TrainConfig
+from catcore.data import load_dataset
+from catcore.flatten import flatten_order
 from interpret.unroll import (
     mismatch_table,
     permutation_equivalence,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 import torch
 
-from catnet.errors import CatnetError
+from catcore.errors import CatnetError
 
 
 def resolve_device(name: str) -> torch.device:
@@ -22,7 +23,18 @@ def resolve_device(name: str) -> torch.device:
     raise CatnetError(f"unknown device {name!r}; choose auto, cpu or cuda")
 
 
-def configure_backend(device: torch.device, allow_tf32: bool = False) -> dict[str, object]:
+@dataclass(frozen=True)
+class Backend:
+    """The process-wide torch settings a run had, for reports."""
+
+    device: str  # "cpu", "cuda", "cuda:1", ...
+    allow_tf32: bool
+    deterministic: bool
+    threads: int  # torch's intra-op CPU threads
+    cuda_device: str | None  # the GPU's name, on CUDA
+
+
+def configure_backend(device: torch.device, allow_tf32: bool = False) -> Backend:
     """TF32 off unless asked for, deterministic kernels on; returns the settings for reports.
 
     These are process-wide switches, so only the command-line layer calls this.
@@ -34,10 +46,10 @@ def configure_backend(device: torch.device, allow_tf32: bool = False) -> dict[st
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.backends.cudnn.benchmark = False
         torch.use_deterministic_algorithms(True)
-    return {
-        "device": str(device),
-        "allow_tf32": allow_tf32,
-        "deterministic": torch.are_deterministic_algorithms_enabled(),
-        "threads": torch.get_num_threads(),
-        "cuda_device": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
-    }
+    return Backend(
+        device=str(device),
+        allow_tf32=allow_tf32,
+        deterministic=torch.are_deterministic_algorithms_enabled(),
+        threads=torch.get_num_threads(),
+        cuda_device=torch.cuda.get_device_name(device) if device.type == "cuda" else None,
+    )

@@ -1,24 +1,46 @@
-"""CatNet: [LINEAR -> RELU] x (L-1) -> LINEAR, returning the logit of "cat"."""
+"""CatNet: [LINEAR -> RELU] x (L-1) -> LINEAR, returning the logit of "cat"; its one forward pass."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
-from numpy_impl.params import Layer, Params
+from catcore.params import Layer, Params
 
 TORCH_DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
 
-def torch_dtype(name: str) -> torch.dtype:
+def torch_dtype(name) -> torch.dtype:
+    """'float64' / 'float32' (or the NumPy dtype) -> the torch dtype."""
+    name = str(np.dtype(name)) if not isinstance(name, str) else name
     if name not in TORCH_DTYPES:
         raise ValueError(f"unknown dtype {name!r}; choose from {', '.join(TORCH_DTYPES)}")
     return TORCH_DTYPES[name]
 
 
+def as_rows(array: np.ndarray, dtype: torch.dtype | None = None, device=None) -> torch.Tensor:
+    """The course's (n, m) layout -> torch's rows-are-examples (m, n) tensor, copied onto `device`."""
+    return torch.from_numpy(np.ascontiguousarray(array.T)).to(device=device, dtype=dtype)
+
+
+@dataclass(frozen=True)
+class TorchPass:
+    """Every layer's Z and A, rows as examples: Z[l-1] (m, n_l); A[-1] is the sigmoid output."""
+
+    Z: tuple[torch.Tensor, ...]
+    A: tuple[torch.Tensor, ...]
+
+
 class CatNet(nn.Module):
-    """forward(x (m, n_x)) -> logits (m, 1); sigmoid(logit) = P(cat)."""
+    """forward(x (m, n_x)) -> logits (m, 1); sigmoid(logit) = P(cat).
+
+    The ReLUs are nn.ReLU modules, one per hidden layer, because Captum's
+    DeepLift applies its rescale rule through hooks on them and would silently
+    fall back to plain gradients on functional `torch.relu`.
+    """
 
     def __init__(self, layer_sizes, dtype: torch.dtype = torch.float64, device=None):
         super().__init__()
@@ -27,22 +49,24 @@ class CatNet(nn.Module):
             nn.Linear(fan_in, fan_out, dtype=dtype, device=device)
             for fan_in, fan_out in zip(self.layer_sizes[:-1], self.layer_sizes[1:])
         )
+        self.relus = nn.ModuleList(nn.ReLU() for _ in self.linears[:-1])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for linear in self.linears[:-1]:
-            x = torch.relu(linear(x))  # (m, n_l)
-        return self.linears[-1](x)  # (m, 1)
+        return self.forward_all(x, output_probability=False).Z[-1]  # (m, 1)
 
-    def forward_all(self, x: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-        """Every layer's Z and A, as (m, n_l); the last A is the sigmoid output."""
+    def forward_all(self, x: torch.Tensor, output_probability: bool = True) -> TorchPass:
+        """The forward pass: every layer's Z and A, as (m, n_l); the last A is sigmoid(Z_L) (Z_L itself without
+        `output_probability`)."""
         Zs, As = [], []
-        last = len(self.linears) - 1
         for index, linear in enumerate(self.linears):
             Z = linear(x)  # (m, n_l)
-            x = torch.sigmoid(Z) if index == last else torch.relu(Z)
+            if index < len(self.relus):
+                x = self.relus[index](Z)
+            else:
+                x = torch.sigmoid(Z) if output_probability else Z
             Zs.append(Z)
             As.append(x)
-        return Zs, As
+        return TorchPass(Z=tuple(Zs), A=tuple(As))
 
     @classmethod
     def from_params(cls, params: Params, dtype: torch.dtype = torch.float64, device=None) -> "CatNet":
@@ -67,10 +91,17 @@ class CatNet(nn.Module):
 
     @torch.no_grad()
     def to_params(self) -> Params:
-        """The current weights as numpy_impl Params, in the model's dtype, on the host."""
+        """The current weights as catcore Params, in the model's dtype, on the host."""
         return Params(
             tuple(
                 Layer(W=linear.weight.detach().cpu().numpy().copy(), b=linear.bias.detach().cpu().numpy().reshape(-1, 1).copy())
                 for linear in self.linears
             )
         )
+
+
+def predict_proba(model: CatNet, X: np.ndarray) -> np.ndarray:
+    """P(cat) for each column of X (n_x, m), in the model's dtype and device: (m,) NumPy."""
+    first = model.linears[0].weight
+    with torch.no_grad():
+        return torch.sigmoid(model(as_rows(X, first.dtype, first.device))).reshape(-1).cpu().numpy()

@@ -17,34 +17,16 @@ import resource
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # this module is imported by `catnet bench --help`, which loads no NumPy
+    from catcore.config import TrainConfig
+    from catcore.data import Arrays
 
-from catnet.config import TrainConfig
-from catnet.training import Arrays
-
-
-@dataclass(frozen=True)
-class Entry:
-    name: str
-    label: str  # for tables and the chart
-    slow: bool  # trains the full n_x-wide first layer every step
-    cuda: bool = False
-
-
-ENTRIES = (
-    Entry("textbook", "textbook NumPy loop (the course's code)", slow=True),
-    Entry("plain-torch-float64", "plain PyTorch loop, float64", slow=True),
-    Entry("plain-torch-float32", "plain PyTorch loop, float32", slow=True),
-    Entry("numpy-primal", "catnet NumPy, primal", slow=True),
-    Entry("numpy-span", "catnet NumPy, span", slow=False),
-    Entry("torch-cpu-primal", "catnet torch CPU, primal", slow=True),
-    Entry("torch-cpu-span", "catnet torch CPU, span", slow=False),
-    Entry("torch-cuda", "catnet torch CUDA, span", slow=False, cuda=True),
-)
-ENTRY_NAMES = tuple(entry.name for entry in ENTRIES)
+# run(arrays, config) -> (training seconds, final cost, (train accuracy, test accuracy), CUDA peak MB or None)
+Runner = Callable[["Arrays", "TrainConfig"], tuple]
 
 
 @dataclass(frozen=True)
@@ -61,8 +43,7 @@ class Measurement:
 
 def measure(name: str, arrays: Arrays, config: TrainConfig) -> Measurement:
     """Run entry `name` once on `arrays` with `config`'s settings."""
-    runner = _RUNNERS[name]
-    seconds, final_cost, accuracies, cuda_peak = runner(arrays, config)
+    seconds, final_cost, accuracies, cuda_peak = ENTRIES_BY_NAME[name].run(arrays, config)
     return Measurement(
         seconds=seconds,
         final_cost=final_cost,
@@ -115,8 +96,7 @@ def _catnet_numpy(form: str):
 
         initial = initialize(config.layers, config.init, config.seed)
         start = time.perf_counter()
-        result = train(initial, arrays.X_train, arrays.Y_train, learning_rate=config.learning_rate,
-                       iterations=config.iterations, first_layer=form)
+        result = train(initial, arrays.X_train, arrays.Y_train, replace(config, first_layer=form))
         seconds = time.perf_counter() - start
         accuracies = (accuracy(result.params, arrays.X_train, arrays.Y_train), accuracy(result.params, arrays.X_test, arrays.Y_test))
         return seconds, float(result.costs[-1]), accuracies, None
@@ -131,21 +111,18 @@ def _catnet_torch(device_name: str, form: str):
         from numpy_impl.init import initialize
         from numpy_impl.network import accuracy
         from torch_impl.device import configure_backend, resolve_device
-        from torch_impl.model import CatNet
         from torch_impl.train import train
 
         _warm_torch_optim()
         device = resolve_device(device_name)
         configure_backend(device)
-        model = CatNet.from_params(initialize(config.layers, config.init, config.seed), device=device)
-        X = torch.from_numpy(arrays.X_train.T.copy()).to(device)  # (m, n_x)
-        Y = torch.from_numpy(arrays.Y_train.T.copy()).to(device)  # (m, 1)
+        initial = initialize(config.layers, config.init, config.seed)
         cuda = device.type == "cuda"
         if cuda:
             torch.cuda.synchronize()
             torch.cuda.reset_peak_memory_stats(device)
-        start = time.perf_counter()
-        result = train(model, X, Y, learning_rate=config.learning_rate, iterations=config.iterations, first_layer=form)
+        start = time.perf_counter()  # the data's copy to the device counts, as the set-up of the NumPy entries does
+        result = train(initial, arrays.X_train, arrays.Y_train, replace(config, first_layer=form), device)
         if cuda:
             torch.cuda.synchronize()
         seconds = time.perf_counter() - start
@@ -156,20 +133,30 @@ def _catnet_torch(device_name: str, form: str):
     return run
 
 
-_RUNNERS: dict[str, Callable] = {
-    "textbook": _textbook,
-    "plain-torch-float64": _plain_torch("float64"),
-    "plain-torch-float32": _plain_torch("float32"),
-    "numpy-primal": _catnet_numpy("primal"),
-    "numpy-span": _catnet_numpy("span"),
-    "torch-cpu-primal": _catnet_torch("cpu", "primal"),
-    "torch-cpu-span": _catnet_torch("cpu", "span"),
-    "torch-cuda": _catnet_torch("cuda", "auto"),
-}
-assert set(_RUNNERS) == set(ENTRY_NAMES)
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    label: str  # for tables and the chart
+    slow: bool  # trains the full n_x-wide first layer every step
+    run: Runner
+    cuda: bool = False
 
 
-def _splits(arrays: Arrays) -> tuple[np.ndarray, ...]:
+ENTRIES = (
+    Entry("textbook", "textbook NumPy loop (the course's code)", slow=True, run=_textbook),
+    Entry("plain-torch-float64", "plain PyTorch loop, float64", slow=True, run=_plain_torch("float64")),
+    Entry("plain-torch-float32", "plain PyTorch loop, float32", slow=True, run=_plain_torch("float32")),
+    Entry("numpy-primal", "catnet NumPy, primal", slow=True, run=_catnet_numpy("primal")),
+    Entry("numpy-span", "catnet NumPy, span", slow=False, run=_catnet_numpy("span")),
+    Entry("torch-cpu-primal", "catnet torch CPU, primal", slow=True, run=_catnet_torch("cpu", "primal")),
+    Entry("torch-cpu-span", "catnet torch CPU, span", slow=False, run=_catnet_torch("cpu", "span")),
+    Entry("torch-cuda", "catnet torch CUDA, span", slow=False, run=_catnet_torch("cuda", "auto"), cuda=True),
+)
+ENTRY_NAMES = tuple(entry.name for entry in ENTRIES)
+ENTRIES_BY_NAME = {entry.name: entry for entry in ENTRIES}
+
+
+def _splits(arrays: Arrays) -> tuple:
     return arrays.X_train, arrays.Y_train, arrays.X_test, arrays.Y_test
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from numpy_impl.params import Params
+from catcore.params import Params
 
 
 def sequential_from_params(params: Params, dtype: torch.dtype, device: str | torch.device = "cpu") -> nn.Sequential:

@@ -23,9 +23,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import catnet
+from catcore.errors import CatnetError
 from catnet.bench.entries import ENTRIES, Entry, Measurement
 from catnet.cli import THREAD_VARIABLES
-from catnet.errors import CatnetError
 
 REPO_ROOT = Path(catnet.__file__).resolve().parents[1]  # the folder that holds the catnet package
 CHILD_TIMEOUT_S = 3600

@@ -5,13 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from catcore.config import TrainConfig
+from catnet.bench.entries import ENTRY_NAMES
 from catnet.cli import add_command, positive_int
-from catnet.config import TrainConfig
 
 DEFAULTS = TrainConfig()
-# kept in step with entries.ENTRY_NAMES (a test checks): this module may import only light modules
-ENTRY_NAMES = ("textbook", "plain-torch-float64", "plain-torch-float32", "numpy-primal", "numpy-span",
-               "torch-cpu-primal", "torch-cpu-span", "torch-cuda")
 
 
 def register(subparsers) -> None:
@@ -53,14 +51,15 @@ def _entry_list(text: str) -> tuple[str, ...]:
 def run(args) -> int:
     if args.child:
         return _run_child(args)
+    from catcore.data import find_data_dir
+    from catcore.outputs import check_output_file
     from catnet.bench.run import BenchSettings, report_document, run_bench
-    from catnet.data import find_data_dir
-    from catnet.outputs import check_output_file
 
     check_output_file("--json", args.json, ".json")
     check_output_file("--plot", args.plot, ".png")
+    entries = _selected(args.only)  # before the data is looked for: a missing GPU is the first thing to say
     data_dir = find_data_dir(args.data).resolve()
-    settings = BenchSettings(data_dir=data_dir, entries=_selected(args.only), iterations=args.iterations,
+    settings = BenchSettings(data_dir=data_dir, entries=entries, iterations=args.iterations,
                              repeats=args.repeats, slow_repeats=args.slow_repeats, threads=args.threads)
     report = run_bench(settings, on_progress=lambda message: print(message, file=sys.stderr, flush=True))
     document = report_document(report)
@@ -78,7 +77,7 @@ def run(args) -> int:
 
 def _selected(only: tuple[str, ...] | None) -> tuple[str, ...]:
     """The entries to run; CUDA's only where torch sees a GPU (an error if asked for without one)."""
-    from catnet.errors import CatnetError
+    from catcore.errors import CatnetError
 
     names = only or ENTRY_NAMES
     if "torch-cuda" in names:
@@ -95,9 +94,8 @@ def _run_child(args) -> int:
     import json
     from dataclasses import asdict, replace
 
+    from catcore.data import load_dataset, prepare_arrays
     from catnet.bench.entries import measure
-    from catnet.data import load_dataset
-    from catnet.training import prepare_arrays
 
     config = replace(DEFAULTS, iterations=args.iterations)
     arrays = prepare_arrays(load_dataset(args.data), config)
@@ -106,8 +104,8 @@ def _run_child(args) -> int:
 
 
 def _write_plot(path: str, document: dict) -> None:
+    from catcore.outputs import atomic_path
     from catnet.bench.plot import bench_figure
-    from catnet.outputs import atomic_path
 
     figure = bench_figure(document)
     with atomic_path(path) as tmp:

@@ -6,7 +6,11 @@ import sys
 from pathlib import Path
 
 from catnet.cli import add_command, positive_int
-from catnet.commands.train import add_config_arguments, add_torch_arguments, config_from_args
+from catnet.commands.train import (
+    add_config_arguments,
+    add_torch_arguments,
+    config_from_args,
+)
 
 DESCRIPTION = """\
 Run the NumPy reference and the torch twin from the same initial parameters and compare them, in order:
@@ -43,8 +47,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from catnet.data import load_dataset
-    from catnet.training import prepare_arrays
+    from catcore.data import load_dataset, prepare_arrays
 
     config = config_from_args(args)
     _validate(args, config)
@@ -66,8 +69,8 @@ def run(args) -> int:
 
 def _validate(args, config) -> None:
     """Every flag checked before any computing, so a bad one never leaves half an output behind."""
-    from catnet.errors import CatnetError
-    from catnet.outputs import check_output_file, ensure_dir
+    from catcore.errors import CatnetError
+    from catcore.outputs import check_output_file, ensure_dir
 
     check_output_file("--json", args.json, ".json")
     check_output_file("--markdown", args.markdown, ".md", ".markdown")
@@ -86,14 +89,21 @@ def _validate(args, config) -> None:
 
 
 def _check_twins(args, config, arrays, policy, device, environment) -> int:
+    from catnet.progress import progress_bar
     from compare.harness import Options, run_parity
-    from compare.report import parity_blocks, parity_document, parity_summary, render_markdown, render_text
+    from compare.report import (
+        parity_blocks,
+        parity_document,
+        parity_summary,
+        render_markdown,
+        render_text,
+    )
 
     total = config.iterations * (2 if args.span_check else 1)
-    with _Progress(total) as on_step:
+    with progress_bar(total, "comparing", "step") as bar:
         report = run_parity(config, arrays, policy, device=device, environment=environment,
                             options=Options(span_check=args.span_check, gradcheck_seed=args.gradcheck_seed),
-                            on_step=on_step)
+                            on_step=lambda key, step: bar.update(1))
     blocks, summary = parity_blocks(report), parity_summary(report)
     sys.stdout.write(render_text(blocks, summary, color=sys.stdout.isatty()))
     _write(args, parity_document(report), lambda: render_markdown(blocks, summary))
@@ -104,7 +114,13 @@ def _check_twins(args, config, arrays, policy, device, environment) -> int:
 
 def _check_learner(args, config, arrays, policy, device, environment) -> int:
     from compare.learner import check_learner
-    from compare.report import learner_blocks, learner_document, learner_summary, render_markdown, render_text
+    from compare.report import (
+        learner_blocks,
+        learner_document,
+        learner_summary,
+        render_markdown,
+        render_text,
+    )
 
     report = check_learner(args.against, config, arrays, policy, device=device, training_steps=args.training_steps)
     blocks, summary = learner_blocks(report, environment), learner_summary(report)
@@ -131,7 +147,7 @@ def _write_tensorboard(logdir: str, report) -> Path:
     """
     from catnet.tblog import EventWriter, new_run_dir
 
-    root = new_run_dir(logdir, f"compare-{report.settings['dtype']}-{report.settings['first_layer_resolved']}")
+    root = new_run_dir(logdir, f"compare-{report.settings.config.dtype}-{report.settings.first_layer_resolved}")
     for trajectory in [report.trajectory] + ([report.span] if report.span is not None else []):
         prefix = "" if trajectory.key == "trajectory" else f"{trajectory.key}-"
         for outcome in trajectory.outcomes:
@@ -146,26 +162,3 @@ def _write_tensorboard(logdir: str, report) -> Path:
                         writer.scalar(f"parameters_normwise/{tag}", float(param), index + 1)
                     writer.scalar(f"cost_abs/{tag}", float(cost), index)
     return root
-
-
-class _Progress:
-    """A tqdm bar over the training steps when stderr is a terminal; otherwise nothing."""
-
-    def __init__(self, total: int):
-        self.total, self.bar = total, None
-
-    def __enter__(self):
-        if sys.stderr.isatty():
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=self.total, unit="step", leave=False, file=sys.stderr, desc="comparing")
-        return self.on_step
-
-    def on_step(self, key: str, step: int) -> None:
-        if self.bar is not None:
-            self.bar.update(1)
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.close()
-        return False

@@ -6,8 +6,9 @@ import sys
 import time
 from pathlib import Path
 
+from catcore.config import DEVICES, DTYPES
 from catnet.cli import add_command, positive_float, positive_int
-from catnet.config import DEVICES, DTYPES
+from catnet.progress import progress_bar
 from interpret.methods import BASELINES, METHODS, Settings
 
 DEFAULTS = Settings()
@@ -54,10 +55,10 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from catnet.data import load_dataset
-    from catnet.errors import CatnetError
-    from catnet.modelfile import load_model
-    from catnet.outputs import ensure_dir
+    from catcore.data import load_dataset
+    from catcore.errors import CatnetError
+    from catcore.modelfile import load_model
+    from catcore.outputs import ensure_dir
     from interpret.methods import parse_methods
 
     # everything a person can get wrong is checked before any computing or writing
@@ -90,7 +91,7 @@ def run(args) -> int:
 
 def parse_images(text: str, train_size: int, test_size: int) -> tuple[str, list[int]]:
     """'test' / 'train' / '0,3,7' (test-set indices) -> (split name, indices)."""
-    from catnet.errors import CatnetError
+    from catcore.errors import CatnetError
 
     text = text.strip()
     if text == "test":
@@ -131,14 +132,14 @@ def _explain(args, model_file, dataset, split_name, indices, methods, settings, 
     verdicts = [Verdict(f"{split_name} #{index}", int(split.labels[index]), float(p)) for index, p in zip(indices, probability)]
 
     started = time.perf_counter()
-    with _bar(len(methods) * len(indices), "attributing", "img") as bar:
+    with progress_bar(len(methods) * len(indices), "attributing", "img") as bar:
         results = explain(model, images, indices, methods, settings, chunk=IMAGE_CHUNK,
                           on_progress=lambda method, done: (bar.set_postfix_str(method), bar.update(done)))
     seconds = {"attribution": time.perf_counter() - started}
     evaluation = None
     if args.evaluate:
         started = time.perf_counter()
-        with _bar(evaluation_steps(len(methods), len(model.linears)), "evaluating", "step") as bar:
+        with progress_bar(evaluation_steps(len(methods), len(model.linears)), "evaluating", "step") as bar:
             evaluation = evaluate(model, images, indices, results, settings,
                                   on_progress=lambda what: (bar.set_postfix_str(what), bar.update(1)))
         seconds["evaluation"] = time.perf_counter() - started
@@ -160,66 +161,38 @@ def _explain(args, model_file, dataset, split_name, indices, methods, settings, 
     return 0
 
 
-class _bar:
-    """A tqdm bar on a terminal, nothing otherwise."""
-
-    def __init__(self, total: int, description: str, unit: str):
-        from tqdm import tqdm
-
-        self.bar = tqdm(total=total, desc=description, unit=unit, leave=False, file=sys.stderr,
-                        disable=not sys.stderr.isatty())
-
-    def __enter__(self):
-        return self.bar
-
-    def __exit__(self, *exc):
-        self.bar.close()
-        return False
-
-
 def _write_figures(out: Path, logdir, images, results, verdicts, stems, evaluation) -> int:
     """Render every figure once; write it as a PNG (atomically) and, with --logdir, to TensorBoard."""
+    import contextlib
+
+    from catnet.figfiles import render, save_png
+    from catnet.tblog import EventWriter
     from interpret import figures
 
-    writer = None
-    if logdir:
-        from torch.utils.tensorboard import SummaryWriter
-
-        writer = SummaryWriter(log_dir=logdir)
     count = 0
+    with contextlib.ExitStack() as stack:
+        writer = stack.enter_context(EventWriter(logdir)) if logdir else None
 
-    def emit(name: str, tag: str, figure) -> None:
-        nonlocal count
-        pixels = figures.render(figure)  # (height, width, 4) RGBA
-        _write_png(out / f"{name}.png", pixels)
-        if writer is not None:
-            writer.add_image(tag, pixels[..., :3], dataformats="HWC")
-        count += 1
+        def emit(name: str, tag: str, figure) -> None:
+            nonlocal count
+            pixels = render(figure, dpi=figures.DPI)  # (height, width, 3), laid out pixel for pixel
+            save_png(out / f"{name}.png", pixels)
+            if writer is not None:
+                writer.image(tag, pixels, step=0)
+            count += 1
 
-    with _bar(len(verdicts) + len(results) + (2 if evaluation else 0), "drawing", "fig") as bar:
-        for row, (verdict, stem) in enumerate(zip(verdicts, stems)):
-            emit(stem, f"images/{stem}", figures.image_figure(images[row], {m: r.maps[row] for m, r in results.items()}, verdict))
-            bar.update(1)
-        for method, result in results.items():
-            emit(f"overview-{method}", f"overview/{method}", figures.overview_figure(images, result.maps, verdicts, method))
-            bar.update(1)
-        if evaluation is not None:
-            emit("deletion-insertion", "evaluation/deletion-insertion", figures.curves_figure(evaluation.curves, evaluation.random))
-            emit("randomisation", "evaluation/randomisation", figures.randomisation_figure(evaluation.randomisation))
-            bar.update(2)
-    if writer is not None:
-        writer.close()
+        with progress_bar(len(verdicts) + len(results) + (2 if evaluation else 0), "drawing", "fig") as bar:
+            for row, (verdict, stem) in enumerate(zip(verdicts, stems)):
+                emit(stem, f"images/{stem}", figures.image_figure(images[row], {m: r.maps[row] for m, r in results.items()}, verdict))
+                bar.update(1)
+            for method, result in results.items():
+                emit(f"overview-{method}", f"overview/{method}", figures.overview_figure(images, result.maps, verdicts, method))
+                bar.update(1)
+            if evaluation is not None:
+                emit("deletion-insertion", "evaluation/deletion-insertion", figures.curves_figure(evaluation.curves, evaluation.random))
+                emit("randomisation", "evaluation/randomisation", figures.randomisation_figure(evaluation.randomisation))
+                bar.update(2)
     return count
-
-
-def _write_png(path: Path, pixels) -> None:
-    from PIL import Image
-
-    from catnet.outputs import atomic_path
-
-    with atomic_path(path) as tmp:
-        # level 3 of 9: a few percent larger than the default, three times faster to write
-        Image.fromarray(pixels[..., :3]).save(tmp, format="PNG", compress_level=3)
 
 
 def _report(split_name, verdicts, results, evaluation, settings, seconds: dict, args, device) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from catcore.config import DATA_DIR, DATA_MIRROR, FETCH_TIMEOUT_SECONDS
 from catnet.cli import add_command, positive_float
-from catnet.config import DATA_DIR, DATA_MIRROR, FETCH_TIMEOUT_SECONDS
 
 
 def register(subparsers) -> None:

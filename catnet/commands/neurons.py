@@ -2,22 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-from catnet.cli import add_command, positive_float, positive_int
-
-CLASS = {0: "non-cat", 1: "cat"}
-
-
-def non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be zero or more, got {text!r}")
-    return value
+from catnet.cli import add_command, non_negative_float, positive_float, positive_int
 
 
 def register(subparsers) -> None:
@@ -44,9 +31,9 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from catnet.data import load_dataset
-    from catnet.modelfile import load_model
-    from catnet.outputs import ensure_dir
+    from catcore.data import load_dataset
+    from catcore.modelfile import load_model
+    from catcore.outputs import ensure_dir
     from interpret.figures_neurons import neurons_figures
     from interpret.maximize import MaximizeSettings
     from interpret.neurons import analyse, check_inputs, default_radius, summary
@@ -94,34 +81,32 @@ def _report(args, model, analysis) -> str:
 
 
 def _write(out: Path, logdir: Path, figures: dict, document: dict, analysis) -> None:
-    import numpy as np
-    import torch
-    from torch.utils.tensorboard import SummaryWriter
-
+    from catcore.config import CLASS_NAMES
     from catnet.figfiles import render, save_png
     from catnet.reports import write_json
+    from catnet.tblog import EventWriter
 
     pixels = {name: render(figure) for name, figure in figures.items()}  # drawn once, for both outputs
     for name, image in pixels.items():
         save_png(out / f"{name}.png", image)
     write_json(out / "summary.json", document)
     print(f"Wrote {len(figures)} figures and summary.json to {out}")
-    with SummaryWriter(log_dir=str(logdir)) as writer:
+    with EventWriter(logdir) as writer:
         for name, image in pixels.items():
-            writer.add_image(f"neurons/{name}", image, dataformats="HWC")
+            writer.image(f"neurons/{name}", image, step=0)
         hidden = analysis.hidden
         if hidden is not None:
-            writer.add_embedding(
-                torch.from_numpy(hidden.features),
+            writer.embedding(
+                f"layer{hidden.layer}_activations",
+                hidden.features,
                 metadata=[
-                    [split, str(index), CLASS[int(label)], CLASS[int(prediction)], f"{p:.3f}"]
+                    [split, str(index), CLASS_NAMES[int(label)], CLASS_NAMES[int(prediction)], f"{p:.3f}"]
                     for split, index, label, prediction, p in zip(
                         hidden.split, hidden.index, hidden.label, hidden.prediction, hidden.probability
                     )
                 ],
-                metadata_header=["split", "index", "label", "prediction", "p_cat"],
-                label_img=torch.from_numpy(np.ascontiguousarray(hidden.images.transpose(0, 3, 1, 2)) / 255.0),
-                tag=f"layer{hidden.layer}_activations",
+                header=["split", "index", "label", "prediction", "p_cat"],
+                images=hidden.images,
             )
     print("Wrote TensorBoard figures" + (" and the hidden-layer embedding" if analysis.hidden is not None else "")
           + f" to {logdir} (tensorboard --logdir {logdir})")

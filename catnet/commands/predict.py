@@ -20,10 +20,10 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from catnet.data import CLASS_NAMES
-    from catnet.flatten import flatten_order
+    from catcore.data import CLASS_NAMES
+    from catcore.flatten import flatten_order
+    from catcore.modelfile import load_model
     from catnet.images import load_images
-    from catnet.modelfile import load_model
     from numpy_impl.network import predict_proba
 
     model = load_model(args.model)

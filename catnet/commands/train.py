@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
-from catnet.cli import add_command, layer_list, positive_float, positive_int
-from catnet.config import (
+from catcore.config import (
     DEVICES,
     DTYPES,
     FIRST_LAYER_MODES,
@@ -15,6 +15,7 @@ from catnet.config import (
     TorchSettings,
     TrainConfig,
 )
+from catnet.cli import add_command, layer_list, positive_float, positive_int
 
 DEFAULTS = TrainConfig()
 
@@ -75,9 +76,9 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from catnet.data import load_dataset
-    from catnet.outputs import check_output_file, ensure_dir
-    from catnet.training import prepare_arrays, run_training
+    from catcore.data import load_dataset, prepare_arrays
+    from catcore.outputs import check_output_file, ensure_dir
+    from catnet.runs import run_training
 
     config = config_from_args(args)
     # a bad output path fails now, not after a long run
@@ -89,13 +90,13 @@ def run(args) -> int:
     arrays = prepare_arrays(dataset, config)
     settings = TorchSettings(device=args.device, allow_tf32=args.allow_tf32)
 
-    with _progress(config, enabled=not args.quiet) as on_log:
+    with _cost_lines(config, enabled=not args.quiet) as on_log:
         run_ = run_training(config, arrays, impl=args.impl, torch_settings=settings, on_log=on_log)
 
     print(f"Train accuracy: {run_.train_accuracy:.4f}  ({_count(run_.train_accuracy, arrays.Y_train)})")
     print(f"Test accuracy:  {run_.test_accuracy:.4f}  ({_count(run_.test_accuracy, arrays.Y_test)})")
     print(f"Trained in {run_.train_seconds:.2f} s ({args.impl}, {config.dtype}, first layer {run_.result.first_layer}"
-          + (f", {run_.backend['device']}" if run_.backend else "") + ")", file=sys.stderr)
+          + (f", {run_.backend.device}" if run_.backend else "") + ")", file=sys.stderr)
     _write_outputs(args, run_, dataset)
     return 0
 
@@ -105,35 +106,31 @@ def _count(fraction: float, Y) -> str:
     return f"{round(fraction * m)}/{m}"
 
 
-class _progress:
-    """Prints the course's 'Cost after iteration i' lines; a tqdm bar too on a terminal."""
+@contextlib.contextmanager
+def _cost_lines(config: TrainConfig, enabled: bool):
+    """Yield an on_log that prints the course's 'Cost after iteration i' lines, above a progress bar on a terminal."""
+    from catnet.progress import progress_bar
 
-    def __init__(self, config: TrainConfig, enabled: bool):
-        self.config, self.enabled, self.bar, self.last = config, enabled, None, 0
+    with progress_bar(config.iterations, unit="it", enabled=enabled) as bar:
+        done = 0
 
-    def __enter__(self):
-        if self.enabled and sys.stderr.isatty():
-            from tqdm import tqdm
+        def on_log(iteration: int, cost: float) -> None:
+            nonlocal done
+            if not enabled:
+                return
+            bar.update(iteration + 1 - done)
+            done = iteration + 1
+            line = f"Cost after iteration {iteration}: {cost}"
+            if bar.disable:
+                print(line, flush=True)
+            else:
+                bar.write(line)
 
-            self.bar = tqdm(total=self.config.iterations, unit="it", leave=False, file=sys.stderr)
-        return self.on_log
-
-    def on_log(self, iteration: int, cost: float) -> None:
-        if self.bar is not None:
-            self.bar.update(iteration + 1 - self.last)
-            self.last = iteration + 1
-            self.bar.write(f"Cost after iteration {iteration}: {cost}")
-        elif self.enabled:
-            print(f"Cost after iteration {iteration}: {cost}", flush=True)
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.close()
-        return False
+        yield on_log
 
 
 def _write_outputs(args, run_, dataset) -> None:
-    from catnet.modelfile import ModelFile, save_model
+    from catcore.modelfile import ModelFile, save_model
 
     if args.save:
         model = ModelFile(
@@ -169,7 +166,7 @@ def _summary(run_) -> dict:
 
 def metrics(run_) -> dict:
     """The --metrics-json document."""
-    from numpy_impl.train import should_log
+    from catcore.training import should_log
 
     config = run_.config
     costs = run_.result.costs

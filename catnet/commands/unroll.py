@@ -37,10 +37,9 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from catnet.data import load_dataset
-    from catnet.errors import CatnetError
-    from catnet.outputs import ensure_dir
-    from catnet.training import prepare_arrays
+    from catcore.data import load_dataset, prepare_arrays
+    from catcore.errors import CatnetError
+    from catcore.outputs import ensure_dir
     from interpret import unroll
 
     config = config_from_args(args)

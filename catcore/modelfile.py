@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from catnet.errors import CatnetError
-from catnet.outputs import atomic_path
-from numpy_impl.params import Layer, Params
+from catcore.errors import CatnetError
+from catcore.outputs import atomic_path
+from catcore.params import Layer, Params
 
 FORMAT_VERSION = 1
 
@@ -28,7 +28,7 @@ class ModelFile:
     params: Params
     init: str  # the scheme the training started from
     seed: int
-    flatten: str  # flatten order name, see catnet.flatten
+    flatten: str  # flatten order name, see catcore.flatten
     image_shape: tuple[int, int, int]  # (H, W, C) of the images the model reads
     span_coefficients: np.ndarray | None = None  # C1 (n_1, m_train)
     extra: dict = field(default_factory=dict)  # impl, learning rate, iterations, accuracies: for people
@@ -41,7 +41,7 @@ class ModelFile:
 def save_model(path: str | os.PathLike, model: ModelFile) -> Path:
     """Write `model` to `path` atomically; returns the path written."""
     path = Path(path)
-    if path.suffix.lower() != ".npz":  # as catnet.outputs.check_output_file judges it
+    if path.suffix.lower() != ".npz":  # as catcore.outputs.check_output_file judges it
         raise CatnetError(f"model files end in .npz, got {str(path)!r}")
     meta = {
         "format": FORMAT_VERSION,

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from catnet.config import FLATTEN_COURSE as COURSE
-from catnet.config import FLATTEN_HELP as ORDER_HELP
-from catnet.config import FLATTEN_PLANAR as PLANAR
-from catnet.config import FLATTEN_RANDOM_PREFIX as RANDOM_PREFIX
-from catnet.errors import CatnetError
+from catcore.config import FLATTEN_COURSE as COURSE
+from catcore.config import FLATTEN_HELP as ORDER_HELP
+from catcore.config import FLATTEN_PLANAR as PLANAR
+from catcore.config import FLATTEN_RANDOM_PREFIX as RANDOM_PREFIX
+from catcore.errors import CatnetError
 
 
 @dataclass(frozen=True)

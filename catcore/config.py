@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from catnet.errors import CatnetError
+from catcore.errors import CatnetError
 
 COURSE_LAYERS = (12288, 20, 7, 5, 1)
 
@@ -16,10 +16,11 @@ DEVICES = ("auto", "cpu", "cuda")
 IMPLS = ("numpy", "torch")
 FLOAT32_MAX = 3.4028234663852886e38  # numpy.finfo(numpy.float32).max, without importing numpy here
 
-# the two course files, by split; their layout is in catnet.data
+# the two course files, by split; their layout is in catcore.data
 DATA_FILES = {"train": "train_catvnoncat.h5", "test": "test_catvnoncat.h5"}
+CLASS_NAMES = ("non-cat", "cat")  # label 0, label 1
 
-# pixel orders of the unrolled image (catnet.flatten builds them); kept here so the CLI names them without numpy
+# pixel orders of the unrolled image (catcore.flatten builds them); kept here so the CLI names them without numpy
 FLATTEN_COURSE = "course"  # x.reshape(m, -1).T: each pixel's R, G, B adjacent
 FLATTEN_PLANAR = "planar"  # all red values, then all green, then all blue
 FLATTEN_RANDOM_PREFIX = "random-"  # random-SEED: a fixed seeded permutation of every position
@@ -47,7 +48,7 @@ class TrainConfig:
     iterations: int = 2500  # counted from 0, as the course prints them
     seed: int = 1  # seeds np.random.RandomState for the initial parameters
     dtype: str = "float64"  # float64 reproduces the course; float32 is faster
-    flatten: str = "course"  # pixel order of the unrolled image, see catnet.flatten
+    flatten: str = "course"  # pixel order of the unrolled image, see catcore.flatten
     first_layer: str = "auto"  # primal W1 updates, span-of-the-data form, or auto
     log_every: int = 100  # report the cost every this many iterations (and the last)
 

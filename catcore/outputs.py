@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from catnet.errors import CatnetError
+from catcore.errors import CatnetError
 
 
 @contextlib.contextmanager

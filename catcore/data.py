@@ -8,14 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-from catnet.config import DATA_DIR, DATA_FILES
-from catnet.errors import CatnetError
-from catnet.flatten import FlattenOrder
+from catcore.config import CLASS_NAMES, DATA_DIR, DATA_FILES, TrainConfig
+from catcore.errors import CatnetError
+from catcore.flatten import FlattenOrder, flatten_order
 
 ENV_VAR = "CATNET_DATA"
 DEFAULT_DIR = Path(DATA_DIR)
 FILES = DATA_FILES
-CLASS_NAMES = ("non-cat", "cat")
 
 
 @dataclass(frozen=True)
@@ -128,3 +127,34 @@ def load_dataset(directory: str | os.PathLike | None = None) -> Dataset:
             f"train images are {train.images.shape[1:]} but test images are {test.images.shape[1:]}"
         )
     return Dataset(train=train, test=test, directory=directory)
+
+
+@dataclass(frozen=True)
+class Arrays:
+    """The data as the network reads it: X (n_x, m) scaled to [0, 1], Y (1, m)."""
+
+    X_train: np.ndarray
+    Y_train: np.ndarray
+    X_test: np.ndarray
+    Y_test: np.ndarray
+
+    def astype(self, dtype) -> Arrays:
+        return Arrays(*(np.asarray(a, dtype=dtype) for a in (self.X_train, self.Y_train, self.X_test, self.Y_test)))
+
+
+def prepare_arrays(dataset: Dataset, config: TrainConfig) -> Arrays:
+    """Flatten and scale both splits in the config's order and dtype; check the input size."""
+    order = flatten_order(config.flatten, dataset.image_shape)
+    n_x = int(np.prod(dataset.image_shape))
+    if config.layers[0] != n_x:
+        raise CatnetError(
+            f"the first layer size is {config.layers[0]} but the images have {n_x} values "
+            f"({'x'.join(map(str, dataset.image_shape))}); use --layers {n_x},{','.join(map(str, config.layers[1:]))}"
+        )
+    dtype = np.dtype(config.dtype)
+    return Arrays(
+        X_train=dataset.train.X(order, dtype),
+        Y_train=dataset.train.Y(dtype),
+        X_test=dataset.test.X(order, dtype),
+        Y_test=dataset.test.Y(dtype),
+    )

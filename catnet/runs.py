@@ -1,0 +1,102 @@
+"""One training run of either twin from a TrainConfig: initialise, train, evaluate; no printing, no files.
+
+It sits in the application layer because it reaches both twins; each twin's
+own `Training` (numpy_impl.train, torch_impl.train) keeps the shared contract
+in catcore.training.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from catcore.config import TorchSettings, TrainConfig
+from catcore.data import Arrays
+from catcore.errors import CatnetError
+from catcore.params import Params
+from catcore.training import LogCallback, TrainResult
+from numpy_impl.init import initialize
+from numpy_impl.network import accuracy
+
+
+@dataclass(frozen=True)
+class Run:
+    impl: str
+    config: TrainConfig
+    initial: Params
+    result: TrainResult
+    train_accuracy: float
+    test_accuracy: float
+    train_seconds: float  # the training loop alone
+    backend: object | None = None  # torch_impl.device.Backend: device, TF32, determinism; None for NumPy
+
+    def settings(self) -> dict:
+        """What ran, as plain values: the TrainConfig, the first-layer form chosen, the torch backend."""
+        return {
+            **asdict(self.config),
+            "layers": list(self.config.layers),
+            "first_layer": self.result.first_layer,
+            **(asdict(self.backend) if self.backend is not None else {}),
+        }
+
+
+def run_training(
+    config: TrainConfig,
+    arrays: Arrays,
+    impl: str = "numpy",
+    torch_settings: TorchSettings | None = None,
+    on_log: LogCallback | None = None,
+    initial: Params | None = None,
+) -> Run:
+    """Initialise from the config's seed and scheme, train with `impl`, evaluate on both splits.
+
+    `initial`, when given, replaces the config's draw (same layer sizes and dtype): an
+    experiment that starts from transformed parameters.
+    """
+    if initial is None:
+        initial = initialize(config.layers, config.init, config.seed, dtype=np.dtype(config.dtype))
+    elif initial.layer_sizes != tuple(config.layers) or initial.dtype != np.dtype(config.dtype):
+        raise ValueError(
+            f"initial parameters are {initial.layer_sizes} {initial.dtype}, the config asks for "
+            f"{tuple(config.layers)} {config.dtype}"
+        )
+    if impl == "numpy":
+        from numpy_impl.train import Training
+
+        start = time.perf_counter()  # the one-off set-up (the span form's Gram matrix) counts as training
+        result, backend = Training(initial, arrays.X_train, arrays.Y_train, config).run(on_log), None
+        seconds = time.perf_counter() - start
+    elif impl == "torch":
+        result, seconds, backend = _train_torch(config, arrays, initial, torch_settings or TorchSettings(), on_log)
+    else:
+        raise CatnetError(f"unknown impl {impl!r}; choose numpy or torch")
+    return Run(
+        impl=impl,
+        config=config,
+        initial=initial,
+        result=result,
+        train_accuracy=accuracy(result.params, arrays.X_train, arrays.Y_train),
+        test_accuracy=accuracy(result.params, arrays.X_test, arrays.Y_test),
+        train_seconds=seconds,
+        backend=backend,
+    )
+
+
+def _train_torch(config, arrays, initial, settings, on_log):
+    """The torch twin's run on the configured device: (result, seconds, backend), the device synchronised around it."""
+    import torch
+
+    from torch_impl.device import configure_backend, resolve_device
+    from torch_impl.train import Training
+
+    device = resolve_device(settings.device)
+    backend = configure_backend(device, settings.allow_tf32)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    result = Training(initial, arrays.X_train, arrays.Y_train, config, device).run(on_log)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return result, time.perf_counter() - start, backend
