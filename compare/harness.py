@@ -19,7 +19,6 @@ import numpy as np
 from catcore.config import TrainConfig
 from catcore.data import Arrays
 from catcore.params import Params
-from catcore.training import resolve_first_layer
 from compare.environment import Environment
 from compare.gradcheck import gradient_check
 from compare.metrics import compare_arrays
@@ -71,8 +70,6 @@ def run_parity(
     dtype = np.dtype(config.dtype)
     initial = initialize(config.layers, config.init, config.seed, dtype=dtype)
     X, Y = arrays.X_train, arrays.Y_train
-    n_x, m = X.shape
-    form = resolve_first_layer(config.first_layer, n_x, m, config.layers[1], config.iterations)
     frame = SpanFrame(initial.layers[0].W, X)
     wide = _Inputs(initial.astype(np.float64), arrays.astype(np.float64))
 
@@ -87,11 +84,8 @@ def run_parity(
     ]
 
     checkpoints = frozenset(s for s in SHORT_STEPS + LONG_STEPS if s < config.iterations)
-    resolved = replace(config, first_layer=form)
-    runs = [
-        numpy_run(NUMPY, initial, arrays, resolved),
-        torch_run(TORCH, initial, arrays, resolved, device),
-    ]
+    runs = [numpy_run(NUMPY, initial, arrays, config), torch_run(TORCH, initial, arrays, config, device)]
+    form = runs[0].form  # both twins resolve config.first_layer the same way, once each
     if policy.oracle:
         runs.append(numpy_run(ORACLE, wide.params, wide.arrays, replace(config, dtype="float64", first_layer="auto")))
         slack = policy.accuracy_slack

@@ -11,7 +11,7 @@ import torch
 from conftest import assert_clean_error, run_cli
 from PIL import Image
 
-from catnet.bench.entries import ENTRIES, ENTRY_NAMES, Measurement
+from catnet.bench.entries import ENTRIES, Measurement
 from catnet.bench.run import (
     BenchReport,
     BenchSettings,
