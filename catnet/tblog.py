@@ -2,8 +2,13 @@
 
 `torch.utils.tensorboard.SummaryWriter` would pull torch into the NumPy
 path, and `tf.summary` needs TensorFlow, so events are built from
-tensorboard's summary protos and plugin metadata and written by its
-`EventFileWriter`; the projector's embedding files are written beside them.
+tensorboard's summary protos and plugin metadata and framed as tensorboard's
+`RecordWriter` frames them, in the calling thread, with the CRC32C computed
+by google-crc32c's C code: tensorboard's own is pure Python, 0.12 s per MB,
+which was 1.3 s of `catnet neurons` (11 MB of images), and its
+`EventFileWriter` hands every event to a writer thread (0.5 s of queueing
+for unroll's 7,500 scalars). The projector's embedding files are written
+beside the events.
 (tensorboardX would do the same: measured side by side, importing it and
 writing a training run took as long as this writer, 0.50 s against 0.49-0.51 s,
 and it would be one more dependency.) Scalars are float32, as TensorBoard's
@@ -16,10 +21,13 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import socket
+import struct
 import time
 from datetime import datetime
 from pathlib import Path
 
+import google_crc32c
 import numpy as np
 from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.plugins.histogram import summary_v2 as histogram_summary
@@ -27,7 +35,7 @@ from tensorboard.plugins.hparams import summary_v2 as hparams_summary
 from tensorboard.plugins.image import metadata as image_metadata
 from tensorboard.plugins.scalar import summary_v2 as scalar_summary
 from tensorboard.plugins.text import summary_v2 as text_summary
-from tensorboard.summary.writer.event_file_writer import EventFileWriter
+from tensorboard.summary.writer.record_writer import RecordWriter
 from tensorboard.util import tensor_util
 
 from catcore.errors import CatnetError
@@ -45,7 +53,11 @@ class EventWriter:
 
     def __init__(self, run_dir: str | os.PathLike):
         self.run_dir = Path(run_dir)
-        self._writer = EventFileWriter(str(self.run_dir))
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        # the file name TensorBoard looks for, as tensorboard's EventFileWriter makes it
+        name = f"events.out.tfevents.{int(time.time()):010d}.{socket.gethostname()}.{os.getpid()}.{id(self)}"
+        self._records = FastRecordWriter(open(self.run_dir / name, "wb"))
+        self._records.write(event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2").SerializeToString())
         self._embeddings: list = []  # the projector's EmbeddingInfo entries written so far
 
     def scalar(self, tag: str, value: float, step: int) -> None:
@@ -62,20 +74,20 @@ class EventWriter:
         """
         self._add_summary(hparams_summary.hparams_pb(values, trial_id=trial_id), step=0)
 
-    def image(self, tag: str, image: np.ndarray, step: int) -> None:
-        """One (H, W, 3) uint8 RGB image, PNG-encoded."""
-        from PIL import Image  # only image summaries pay for Pillow
-
+    def image(self, tag: str, image: np.ndarray, step: int, png: bytes | None = None) -> None:
+        """One (H, W, 3) uint8 RGB image, PNG-encoded; `png`: those pixels already encoded (a file's bytes), used as is."""
         image = np.asarray(image)
         if image.ndim != 3 or image.shape[-1] != 3 or image.dtype != np.uint8:
             raise ValueError(f"expected an (H, W, 3) uint8 image, got {image.shape} {image.dtype}")
-        buffer = io.BytesIO()
-        Image.fromarray(image, mode="RGB").save(buffer, format="PNG")
+        if png is None:
+            from PIL import Image  # only image summaries pay for Pillow
+
+            buffer = io.BytesIO()
+            Image.fromarray(image, mode="RGB").save(buffer, format="PNG")
+            png = buffer.getvalue()
         height, width = image.shape[:2]
         # the image plugin's layout: [width, height, encoded image...] as strings
-        tensor = tensor_util.make_tensor_proto(
-            np.array([str(width).encode(), str(height).encode(), buffer.getvalue()], dtype=object)
-        )
+        tensor = tensor_util.make_tensor_proto(np.array([str(width).encode(), str(height).encode(), png], dtype=object))
         metadata = image_metadata.create_summary_metadata(display_name=None, description=None)
         self._add(summary_pb2.Summary.Value(tag=tag, tensor=tensor, metadata=metadata), step)
 
@@ -111,7 +123,7 @@ class EventWriter:
         return folder
 
     def close(self) -> None:
-        self._writer.close()
+        self._records.close()
 
     def __enter__(self) -> EventWriter:
         return self
@@ -124,7 +136,22 @@ class EventWriter:
         self._add_summary(summary_pb2.Summary(value=[value]), step)
 
     def _add_summary(self, summary: summary_pb2.Summary, step: int) -> None:
-        self._writer.add_event(event_pb2.Event(wall_time=time.time(), step=int(step), summary=summary))
+        self._records.write(event_pb2.Event(wall_time=time.time(), step=int(step), summary=summary).SerializeToString())
+
+
+def masked_crc32c(data: bytes) -> int:
+    """The masked CRC32C of TFRecord framing (what tensorboard's pure-Python masked_crc32c returns), in C."""
+    crc = google_crc32c.value(bytes(data))
+    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+
+class FastRecordWriter(RecordWriter):
+    """tensorboard's RecordWriter, the same bytes, with the checksums computed in C."""
+
+    def write(self, data: bytes) -> None:
+        header = struct.pack("<Q", len(data))
+        footer = struct.pack("<I", masked_crc32c(data))
+        self._writer.write(header + struct.pack("<I", masked_crc32c(header)) + data + footer)
 
 
 def _write_sprite(path: Path, images: np.ndarray) -> None:

@@ -18,6 +18,8 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.colors import LinearSegmentedColormap, to_rgb
 from matplotlib.figure import Figure
+from matplotlib.image import FigureImage
+from matplotlib.transforms import IdentityTransform
 
 from interpret.methods import METHODS
 from interpret.quality import Curves, Randomisation
@@ -29,7 +31,13 @@ OVERLAY_ALPHA = 0.5
 SCALE = 2  # screen pixels per image pixel
 DPI = 100  # the montages are laid out in pixels at this resolution: render them at it
 GAP = 4  # image pixels between panels
-TITLE_ROOM = 14  # image pixels above a row of panels for its two-line titles
+TITLE_ROOM = 14  # image pixels above a row of panels for its titles
+OVERVIEW_ROW_GAP = 22  # image pixels above a row of the overview for two-line captions
+BAR_HEIGHT = 5  # image pixels: a colour bar under each method's column
+BAR_ROOM = BAR_HEIGHT + 16  # image pixels below the panels: the bar and its label
+HEADER_PX = 44  # screen pixels above the montage for a two-line title
+CAPTION_SIZE = 9  # points, at DPI: about 12 px tall, readable beside 128 px panels
+TITLE_SIZE = 10
 MISTAKE = "#d62728"
 
 
@@ -40,6 +48,7 @@ class Verdict:
     name: str  # e.g. "test #3"
     label: int  # 1 = cat
     probability: float  # P(cat)
+    silent_layer: int | None = None  # the first hidden layer with every unit off for this image: no gradient passes
 
     @property
     def predicted(self) -> int:
@@ -54,44 +63,136 @@ class Verdict:
         return f"{self.name}: label {label}, P(cat) = {self.probability:.3f}, {'right' if self.correct else 'WRONG'}"
 
 
-def scaled(attr: np.ndarray, signed: bool) -> np.ndarray:
-    """(H, W, C) map -> (H, W) in [-1, 1] (signed) or [0, 1] (magnitude), outliers saturated."""
-    values = attr.sum(axis=-1)  # (H, W)
-    if not signed:
-        values = np.abs(values)
+def saturation(attr: np.ndarray, signed: bool) -> float:
+    """The |value| at which the colour scale saturates: the largest ones, holding SATURATED_SHARE of the total, clip.
+
+    attr (..., H, W, C): one map, or a stack of them for one scale shared by all; channels are summed first.
+    Zero for an all-zero map.
+    """
+    values = np.asarray(attr).sum(axis=-1)
     magnitudes = np.sort(np.abs(values).ravel())  # ascending
     total = magnitudes.sum()
     if total == 0:
-        return np.zeros_like(values)
+        return 0.0
     # the smallest magnitude among those that make up the top SATURATED_SHARE of the total
-    cut = magnitudes[np.searchsorted(np.cumsum(magnitudes), (1 - SATURATED_SHARE) * total)]
+    return float(magnitudes[np.searchsorted(np.cumsum(magnitudes), (1 - SATURATED_SHARE) * total)])
+
+
+def scaled(attr: np.ndarray, signed: bool, cut: float | None = None) -> np.ndarray:
+    """(H, W, C) map -> (H, W) in [-1, 1] (signed) or [0, 1] (magnitude), saturating at `cut` (default: the map's own)."""
+    values = attr.sum(axis=-1)  # (H, W)
+    if not signed:
+        values = np.abs(values)
+    cut = saturation(attr, signed) if cut is None else cut
+    if cut == 0:
+        return np.zeros_like(values)
     return np.clip(values / cut, -1.0, 1.0)
 
 
-def heatmap(attr: np.ndarray, signed: bool) -> np.ndarray:
+def heatmap(attr: np.ndarray, signed: bool, cut: float | None = None) -> np.ndarray:
     """(H, W, C) map -> (H, W, 3) RGB in [0, 1]."""
-    values = scaled(attr, signed)
+    values = scaled(attr, signed, cut)
     colours = SIGNED_COLOURS((values + 1) / 2) if signed else MAGNITUDE_COLOURS(values)
     return colours[..., :3]
 
 
-def overlay(attr: np.ndarray, image: np.ndarray, signed: bool) -> np.ndarray:
+def overlay(attr: np.ndarray, image: np.ndarray, signed: bool, cut: float | None = None) -> np.ndarray:
     """The heatmap blended over the greyscale image: (H, W, 3) RGB in [0, 1]."""
     grey = np.repeat(image.mean(axis=-1, keepdims=True), 3, axis=-1)  # (H, W, 3)
-    return (1 - OVERLAY_ALPHA) * grey + OVERLAY_ALPHA * heatmap(attr, signed)
+    return (1 - OVERLAY_ALPHA) * grey + OVERLAY_ALPHA * heatmap(attr, signed, cut)
 
 
-def _montage(tiles: Sequence[Sequence[np.ndarray | None]], row_gap: int) -> np.ndarray:
-    """Rows of (H, W, 3) tiles (None = blank) -> one white-separated RGB array; row_gap above every row."""
+def colour_bar(width: int, signed: bool) -> np.ndarray:
+    """(BAR_HEIGHT, width, 3) RGB: the colour scale from -saturation (red) to +saturation (green), or 0 to saturation."""
+    values = np.linspace(-1.0, 1.0, width) if signed else np.linspace(0.0, 1.0, width)
+    colours = SIGNED_COLOURS((values + 1) / 2) if signed else MAGNITUDE_COLOURS(values)
+    return np.repeat(colours[None, :, :3], BAR_HEIGHT, axis=0)
+
+
+def scale_label(cut: float, signed: bool, unit: str) -> str:
+    """What the ends of a colour bar stand for, e.g. '±0.031 logit' or '0 to 2.1 logit/value'."""
+    if cut == 0:
+        return "all 0"
+    return f"±{cut:.2g} {unit}" if signed else f"0 to {cut:.2g} {unit}"
+
+
+def shared_scales(maps: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """One saturation per method over all its images (maps: method -> (N, H, W, C)): every panel comparable."""
+    return {method: saturation(stack, METHODS[method].signed) for method, stack in maps.items()}
+
+
+def _montage(tiles: Sequence[Sequence[np.ndarray | None]], row_gap: int, bottom: int = 0) -> np.ndarray:
+    """Rows of (H, W, 3) tiles (None = blank) -> one white-separated RGB array; row_gap above every row, `bottom`
+    white rows below the last."""
     height, width = next(t for row in tiles for t in row if t is not None).shape[:2]
     columns = max(len(row) for row in tiles)
-    canvas = np.ones((len(tiles) * (height + row_gap), columns * (width + GAP) - GAP, 3))
+    canvas = np.ones((len(tiles) * (height + row_gap) + bottom, columns * (width + GAP) - GAP, 3))
     for r, row in enumerate(tiles):
         for c, tile in enumerate(row):
             if tile is not None:
                 top, left = r * (height + row_gap) + row_gap, c * (width + GAP)
                 canvas[top:top + height, left:left + width] = tile
     return canvas
+
+
+class _Pixels(FigureImage):
+    """A figure image of uint8 pixels shown 1:1: handed to the renderer as they are, without resampling.
+
+    figimage resamples even at 1:1 (about 0.2 s for a 600 x 1200 montage); the pixels it would produce are
+    floor(255 * value), which is what this holds, so the figure draws byte for byte the same, ten times faster.
+    """
+
+    def __init__(self, figure: Figure, pixels: np.ndarray, left: int, bottom: int):  # pixels (h, w, 3) uint8
+        super().__init__(figure, offsetx=left, offsety=bottom)
+        self.set_array(pixels)
+        opaque = np.full(pixels.shape[:2] + (1,), 255, dtype=np.uint8)
+        self._rgba = np.ascontiguousarray(np.concatenate([pixels, opaque], axis=-1)[::-1])  # as the renderer wants
+
+    def make_image(self, renderer, magnification=1.0, unsampled=False):
+        if renderer.dpi != self.get_figure(root=True).dpi or magnification != 1.0 or unsampled:
+            return super().make_image(renderer, magnification, unsampled)
+        return self._rgba, self.ox, self.oy, IdentityTransform()
+
+
+class MontageFigure(Figure):
+    """A montage shown pixel for pixel, with text; texts marked `shared` are drawn once per layout and stamped.
+
+    The column titles and row labels of every image figure are the same words in the same places, over white:
+    drawing them once and copying their pixels gives the very bytes drawing them again would (Agg rasterises a
+    string independently of where it lands, and blends it onto the same white).
+    """
+
+    _stamps: dict = {}  # layout key -> (RGBA layer, mask of the pixels the shared texts touched)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shared_texts: list = []
+
+    def draw(self, renderer):
+        if not self.shared_texts:
+            return super().draw(renderer)
+        key = (renderer.width, renderer.height, renderer.dpi,
+               tuple((t.get_text(), t.get_position(), t.get_color(), t.get_fontsize(), t.get_rotation())
+                     for t in self.shared_texts))
+        if key not in self._stamps:
+            from matplotlib.backends.backend_agg import RendererAgg
+
+            blank = RendererAgg(renderer.width, renderer.height, renderer.dpi)
+            self.patch.draw(blank)
+            for text in self.shared_texts:
+                text.draw(blank)
+            layer = np.asarray(blank.buffer_rgba()).copy()
+            self._stamps.clear()  # one layout at a time: the figures of one run share it
+            self._stamps[key] = (layer, np.any(layer != np.asarray(self.patch.get_facecolor()) * 255, axis=-1))
+        for text in self.shared_texts:
+            text.set_visible(False)
+        try:
+            super().draw(renderer)
+        finally:
+            for text in self.shared_texts:
+                text.set_visible(True)
+        layer, mask = self._stamps[key]
+        np.asarray(renderer.buffer_rgba())[mask] = layer[mask]
 
 
 class _Montage:
@@ -104,14 +205,19 @@ class _Montage:
         pixels = np.repeat(np.repeat(canvas, SCALE, axis=0), SCALE, axis=1)  # (h*SCALE, w*SCALE, 3)
         self.height, self.width = pixels.shape[0] + header_px + 4, pixels.shape[1] + left_px + 4
         self.rows, self.left = canvas.shape[0], left_px
-        self.figure = Figure(figsize=(self.width / DPI, self.height / DPI), dpi=DPI)
-        # figimage puts the array on the canvas unscaled: far cheaper than an axes image
-        self.figure.figimage(pixels, xo=left_px, yo=4)
+        self.figure = MontageFigure(figsize=(self.width / DPI, self.height / DPI), dpi=DPI)
+        # what figimage would draw: floor(255 * value) per channel
+        image = _Pixels(self.figure, (pixels * 255).astype(np.uint8), left_px, 4)
+        self.figure.images.append(image)
 
-    def text(self, x: float, y: float, words: str, **style) -> None:
+    def text(self, x: float, y: float, words: str, shared: bool = False, **style):
+        """Text at montage coordinates; `shared`: the same in every figure of this layout (stamped, see MontageFigure)."""
         fx = (self.left + x * SCALE) / self.width
         fy = (4 + (self.rows - y) * SCALE) / self.height
-        self.figure.text(fx, fy, words, **style)
+        text = self.figure.text(fx, fy, words, **style)
+        if shared:
+            self.figure.shared_texts.append(text)
+        return text
 
 
 def _frame(canvas: np.ndarray, top: int, left: int, height: int, width: int, colour, thickness: int = 2) -> None:
@@ -123,46 +229,92 @@ def _frame(canvas: np.ndarray, top: int, left: int, height: int, width: int, col
     canvas[top:top + height, left + width - thickness:left + width] = rgb
 
 
-def image_figure(image: np.ndarray, maps: Mapping[str, np.ndarray], verdict: Verdict) -> Figure:
-    """The original beside each method's heatmap (top row) and its overlay on the greyscale image (bottom row).
+def zero_note(verdict: Verdict) -> str:
+    """What to write on a map that is exactly zero everywhere."""
+    if verdict.silent_layer is not None:
+        return f"all 0: no unit of\nlayer {verdict.silent_layer} is on for\nthis image, so no\ngradient reaches\nthe pixels"
+    return "all 0"
 
-    image (H, W, C) in [0, 1]; maps: method -> (H, W, C).
+
+def image_figure(image: np.ndarray, maps: Mapping[str, np.ndarray], verdict: Verdict,
+                 scales: Mapping[str, float] | None = None) -> Figure:
+    """The original beside each method's heatmap (top row) and its overlay on the greyscale image (bottom row),
+    each method's colour bar with its unit below.
+
+    image (H, W, C) in [0, 1]; maps: method -> (H, W, C); scales: method -> saturation shared with other images
+    (shared_scales), else each map saturates at its own.
     """
+    cuts = {m: (scales[m] if scales is not None else saturation(a, METHODS[m].signed)) for m, a in maps.items()}
     grey = np.repeat(image.mean(axis=-1, keepdims=True), 3, axis=-1)
-    top = [image] + [heatmap(attr, METHODS[m].signed) for m, attr in maps.items()]
-    bottom = [grey] + [overlay(attr, image, METHODS[m].signed) for m, attr in maps.items()]
-    montage = _Montage(_montage([top, bottom], row_gap=TITLE_ROOM), header_px=30, left_px=22)
+    top = [image] + [heatmap(attr, METHODS[m].signed, cuts[m] or None) for m, attr in maps.items()]
+    bottom = [grey] + [overlay(attr, image, METHODS[m].signed, cuts[m] or None) for m, attr in maps.items()]
     H, W = image.shape[:2]
-    for column, name in enumerate(["original"] + [m + ("" if np.any(a) else " (all 0)") for m, a in maps.items()]):
-        montage.text(column * (W + GAP) + W / 2, TITLE_ROOM - 2, name, ha="center", va="bottom", fontsize=7)
+    canvas = _montage([top, bottom], row_gap=TITLE_ROOM, bottom=BAR_ROOM)
+    bar_top = 2 * (H + TITLE_ROOM) + 3
+    for column, method in enumerate(maps, start=1):
+        left = column * (W + GAP)
+        canvas[bar_top:bar_top + BAR_HEIGHT, left:left + W] = colour_bar(W, METHODS[method].signed)
+    montage = _Montage(canvas, header_px=HEADER_PX, left_px=26)
+    for column, name in enumerate(["original"] + list(maps)):
+        montage.text(column * (W + GAP) + W / 2, TITLE_ROOM - 2, name, shared=True, ha="center", va="bottom",
+                     fontsize=CAPTION_SIZE)
     for row, name in enumerate(("heatmap", "overlay")):
-        montage.text(-3, row * (H + TITLE_ROOM) + TITLE_ROOM + H / 2, name, ha="right", va="center", rotation=90, fontsize=7)
-    montage.figure.suptitle(verdict.title() + "   (green = evidence for cat, red = against, blue = magnitude)",
-                            fontsize=9, color="black" if verdict.correct else MISTAKE, y=0.99, va="top")
+        montage.text(-3, row * (H + TITLE_ROOM) + TITLE_ROOM + H / 2, name, shared=True, ha="right", va="center",
+                     rotation=90, fontsize=CAPTION_SIZE)
+    for column, (method, attr) in enumerate(maps.items(), start=1):
+        centre = column * (W + GAP) + W / 2
+        montage.text(centre, bar_top + BAR_HEIGHT + 1, scale_label(cuts[method], METHODS[method].signed,
+                     METHODS[method].unit), shared=scales is not None, ha="center", va="top", fontsize=CAPTION_SIZE)
+        if not np.any(attr):
+            montage.text(centre, TITLE_ROOM + H / 2, zero_note(verdict), ha="center", va="center",
+                         fontsize=CAPTION_SIZE - 1, linespacing=1.1)
+    montage.figure.suptitle(
+        verdict.title() + "\ngreen: for cat, red: against, blue: magnitude; largest values saturate",
+        fontsize=TITLE_SIZE, color="black" if verdict.correct else MISTAKE, y=1 - 3 / montage.height, va="top",
+        linespacing=1.3,
+    )
     return montage.figure
 
 
-def overview_figure(images: np.ndarray, maps: np.ndarray, verdicts: Sequence[Verdict], method: str) -> Figure:
-    """One method's overlays for every image, ten to a row, mistakes framed in red. images, maps (N, H, W, C)."""
+def overview_figure(images: np.ndarray, maps: np.ndarray, verdicts: Sequence[Verdict], method: str,
+                    shared_scale: bool = False) -> Figure:
+    """One method's overlays for every image, ten to a row, mistakes framed in red. images, maps (N, H, W, C).
+
+    shared_scale: one colour scale for all images (shown on a colour bar); else each map saturates at its own.
+    """
     signed = METHODS[method].signed
-    tiles = [overlay(attr, image, signed) for image, attr in zip(images, maps)]
+    cut = saturation(maps, signed) if shared_scale else None
+    tiles = [overlay(attr, image, signed, cut or None) for image, attr in zip(images, maps)]
     columns = min(10, len(tiles))
-    row_gap = TITLE_ROOM + 6
-    canvas = _montage([tiles[start:start + columns] for start in range(0, len(tiles), columns)], row_gap=row_gap)
+    row_gap = OVERVIEW_ROW_GAP
+    canvas = _montage([tiles[start:start + columns] for start in range(0, len(tiles), columns)], row_gap=row_gap,
+                      bottom=BAR_ROOM if shared_scale else 0)
     H, W = images.shape[1:3]
     places = [(row * (H + row_gap) + row_gap, column * (W + GAP))
               for row, column in (divmod(position, columns) for position in range(len(verdicts)))]
     for (top, left), verdict in zip(places, verdicts):
         if not verdict.correct:
             _frame(canvas, top, left, H, W, MISTAKE)
-    montage = _Montage(canvas, header_px=40)
-    for (top, left), verdict in zip(places, verdicts):
+    if shared_scale:
+        bar_top = canvas.shape[0] - BAR_ROOM + 3
+        canvas[bar_top:bar_top + BAR_HEIGHT, :W] = colour_bar(W, signed)
+    montage = _Montage(canvas, header_px=HEADER_PX)
+    for (top, left), verdict, attr in zip(places, verdicts, maps):
         words = f"{verdict.name}\nP(cat) {verdict.probability:.2f}" + ("" if verdict.correct else " WRONG")
-        montage.text(left + W / 2, top - 2, words, ha="center", va="bottom", fontsize=6.5,
+        montage.text(left + W / 2, top - 2, words, ha="center", va="bottom", fontsize=CAPTION_SIZE - 1,
                      color="black" if verdict.correct else MISTAKE, linespacing=1.0)
+        if not np.any(attr):
+            words = "all 0" if verdict.silent_layer is None else f"all 0:\nlayer {verdict.silent_layer} off"
+            montage.text(left + W / 2, top + H / 2, words, ha="center", va="center", fontsize=CAPTION_SIZE - 1)
+    if shared_scale:
+        montage.text(W + 4, canvas.shape[0] - BAR_ROOM + 3 + BAR_HEIGHT / 2,
+                     scale_label(cut, signed, METHODS[method].unit) + ", one scale for every image", ha="left",
+                     va="center", fontsize=CAPTION_SIZE)
     wrong = sum(not v.correct for v in verdicts)
-    montage.figure.suptitle(f"{method}: {METHODS[method].summary}\n{wrong} of {len(verdicts)} predictions wrong (red)",
-                            fontsize=9, y=0.995, va="top")
+    scale = "one colour scale for all images" if shared_scale else "each image on its own colour scale"
+    montage.figure.suptitle(f"{method}: {METHODS[method].summary}\n{wrong} of {len(verdicts)} predictions wrong "
+                            f"(red); {scale}", fontsize=TITLE_SIZE, y=1 - 3 / montage.height, va="top",
+                            linespacing=1.3)
     return montage.figure
 
 

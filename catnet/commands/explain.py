@@ -9,7 +9,7 @@ from pathlib import Path
 from catcore.config import DEVICES, DTYPES
 from catnet.cli import add_command, positive_float, positive_int
 from catnet.progress import progress_bar
-from interpret.methods import BASELINES, METHODS, Settings
+from interpret.methods import BASELINES, DEFAULT_METHODS, METHODS, Settings
 
 DEFAULTS = Settings()
 DEFAULT_OUT = "explain-out"
@@ -26,11 +26,15 @@ def register(subparsers) -> None:
         f"model-randomisation sanity check and integrated-gradients completeness.\n\nmethods:\n{methods}",
     )
     parser.add_argument("--model", required=True, metavar="PATH", help="a model file written by 'catnet train --save'")
-    parser.add_argument("--methods", default="all", metavar="LIST", help=f"comma-separated, from: {', '.join(METHODS)}; or all")
+    parser.add_argument("--methods", default="default", metavar="LIST",
+                        help=f"comma-separated, from: {', '.join(METHODS)}; or all; default: {', '.join(DEFAULT_METHODS)}")
     parser.add_argument("--images", default="test", metavar="WHICH",
                         help="test, train, or comma-separated indices into the test set (e.g. 0,3,7)")
     parser.add_argument("--baseline", choices=BASELINES, default=DEFAULTS.baseline,
                         help="reference image of integrated gradients, DeepLift, GradientShap and occlusion")
+    parser.add_argument("--scale", choices=("per-image", "shared"), default="per-image",
+                        help="colour scale of the heatmaps: each map saturates at its own largest values, or one scale "
+                        "per method for all images (comparable across images)")
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help="folder for the PNGs and summary.json")
     parser.add_argument("--logdir", metavar="DIR", help="also write the images to a TensorBoard run under DIR")
     parser.add_argument("--evaluate", action="store_true",
@@ -129,7 +133,8 @@ def _explain(args, model_file, dataset, split_name, indices, methods, settings, 
     model = image_model(model_file, dtype=torch_dtype(args.dtype), device=device)
     images = to_tensor(split.images[indices], dtype=torch_dtype(args.dtype), device=device)  # (N, H, W, C)
     probability = model.probability(images).cpu().numpy().astype(np.float64)  # (N,)
-    verdicts = [Verdict(f"{split_name} #{index}", int(split.labels[index]), float(p)) for index, p in zip(indices, probability)]
+    verdicts = [Verdict(f"{split_name} #{index}", int(split.labels[index]), float(p), silent)
+                for index, p, silent in zip(indices, probability, model.silent_layers(images))]
 
     started = time.perf_counter()
     with progress_bar(len(methods) * len(indices), "attributing", "img") as bar:
@@ -147,7 +152,7 @@ def _explain(args, model_file, dataset, split_name, indices, methods, settings, 
     started = time.perf_counter()
     host_images = images.cpu().numpy().astype(np.float64)  # (N, H, W, C) in [0, 1]
     stems = [f"{split_name}-{index:03d}" for index in indices]  # test-007.png sorts in index order
-    written = _write_figures(out, args.logdir, host_images, results, verdicts, stems, evaluation)
+    written = _write_figures(out, args.logdir, host_images, results, verdicts, stems, evaluation, args.scale == "shared")
     seconds["figures"] = time.perf_counter() - started
     from catnet.reports import write_json
     from interpret.summary import summary_document
@@ -161,32 +166,38 @@ def _explain(args, model_file, dataset, split_name, indices, methods, settings, 
     return 0
 
 
-def _write_figures(out: Path, logdir, images, results, verdicts, stems, evaluation) -> int:
-    """Render every figure once; write it as a PNG (atomically) and, with --logdir, to TensorBoard."""
+def _write_figures(out: Path, logdir, images, results, verdicts, stems, evaluation, shared_scale: bool) -> int:
+    """Render every figure once; write it as a PNG (atomically) and, with --logdir, the same bytes to TensorBoard."""
     import contextlib
 
-    from catnet.figfiles import render, save_png
+    from catnet.figfiles import encode_png, freed_after_drawing, render, write_file
     from catnet.tblog import EventWriter
     from interpret import figures
 
     count = 0
+    scales = figures.shared_scales({m: r.maps for m, r in results.items()}) if shared_scale else None
     with contextlib.ExitStack() as stack:
         writer = stack.enter_context(EventWriter(logdir)) if logdir else None
+        collect = stack.enter_context(freed_after_drawing())
 
         def emit(name: str, tag: str, figure) -> None:
             nonlocal count
             pixels = render(figure, dpi=figures.DPI)  # (height, width, 3), laid out pixel for pixel
-            save_png(out / f"{name}.png", pixels)
+            collect()
+            png = encode_png(pixels)
+            write_file(out / f"{name}.png", png)
             if writer is not None:
-                writer.image(tag, pixels, step=0)
+                writer.image(tag, pixels, step=0, png=png)
             count += 1
 
         with progress_bar(len(verdicts) + len(results) + (2 if evaluation else 0), "drawing", "fig") as bar:
             for row, (verdict, stem) in enumerate(zip(verdicts, stems)):
-                emit(stem, f"images/{stem}", figures.image_figure(images[row], {m: r.maps[row] for m, r in results.items()}, verdict))
+                maps = {m: r.maps[row] for m, r in results.items()}
+                emit(stem, f"images/{stem}", figures.image_figure(images[row], maps, verdict, scales))
                 bar.update(1)
             for method, result in results.items():
-                emit(f"overview-{method}", f"overview/{method}", figures.overview_figure(images, result.maps, verdicts, method))
+                emit(f"overview-{method}", f"overview/{method}",
+                     figures.overview_figure(images, result.maps, verdicts, method, shared_scale))
                 bar.update(1)
             if evaluation is not None:
                 emit("deletion-insertion", "evaluation/deletion-insertion", figures.curves_figure(evaluation.curves, evaluation.random))
