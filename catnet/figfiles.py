@@ -16,12 +16,13 @@ DPI = 110  # for figures laid out in inches; montages laid out in pixels pass th
 
 
 def render(figure, dpi: int = DPI) -> np.ndarray:
-    """A matplotlib Figure drawn to (H, W, 3) uint8 pixels at `dpi`."""
+    """A matplotlib Figure drawn to (H, W, 3) uint8 pixels at `dpi` (a figure laid out in pixels, with
+    `fixed_dpi`, at its own)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-
     from PIL import Image
 
-    figure.set_dpi(dpi)
+    if not getattr(figure, "fixed_dpi", False):
+        figure.set_dpi(dpi)
     canvas = FigureCanvasAgg(figure)
     canvas.draw()
     width, height = canvas.get_width_height(physical=True)

@@ -5,7 +5,7 @@ Image panels use the colour conventions of Captum's `visualize_image_attr`
 largest values holding 2% of the total |attribution| saturate), but are laid
 out as one montage per figure: drawn panel by panel through Captum, the 50
 test images with 8 methods took about 25 s of matplotlib axes, against about
-2 s this way. Figures are built without pyplot, so nothing here touches global
+2 s this way (interpret/montage.py draws them 1:1). Figures are built without pyplot, so nothing here touches global
 plotting state; the caller renders and writes them.
 """
 
@@ -18,24 +18,21 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.colors import LinearSegmentedColormap, to_rgb
 from matplotlib.figure import Figure
-from matplotlib.image import FigureImage
-from matplotlib.transforms import IdentityTransform
 
 from interpret.methods import METHODS
+from interpret.montage import DPI, SCALE, Montage, wrapped
 from interpret.quality import Curves, Randomisation
 
 SATURATED_SHARE = 0.02  # the largest |values| holding this share of the total saturate the colour scale
 SIGNED_COLOURS = LinearSegmentedColormap.from_list("against-for", ["red", "white", "green"])  # -1 .. 1
 MAGNITUDE_COLOURS = colormaps["Blues"]  # 0 .. 1
 OVERLAY_ALPHA = 0.5
-SCALE = 2  # screen pixels per image pixel
-DPI = 100  # the montages are laid out in pixels at this resolution: render them at it
 GAP = 4  # image pixels between panels
 TITLE_ROOM = 14  # image pixels above a row of panels for its titles
 OVERVIEW_ROW_GAP = 22  # image pixels above a row of the overview for two-line captions
 BAR_HEIGHT = 5  # image pixels: a colour bar under each method's column
-BAR_ROOM = BAR_HEIGHT + 16  # image pixels below the panels: the bar and its label
-HEADER_PX = 44  # screen pixels above the montage for a two-line title
+BAR_ROOM = BAR_HEIGHT + 18  # image pixels below the panels: the bar and its two-line label
+HEADER_LINE_PX = 17  # screen pixels above the montage per line of its title
 CAPTION_SIZE = 9  # points, at DPI: about 12 px tall, readable beside 128 px panels
 TITLE_SIZE = 10
 MISTAKE = "#d62728"
@@ -110,10 +107,10 @@ def colour_bar(width: int, signed: bool) -> np.ndarray:
 
 
 def scale_label(cut: float, signed: bool, unit: str) -> str:
-    """What the ends of a colour bar stand for, e.g. '±0.031 logit' or '0 to 2.1 logit/value'."""
+    """What the ends of a colour bar stand for, e.g. '±0.031' over 'logit', or '0 to 2.1' over 'logit/value'."""
     if cut == 0:
         return "all 0"
-    return f"±{cut:.2g} {unit}" if signed else f"0 to {cut:.2g} {unit}"
+    return f"±{cut:.2g}\n{unit}" if signed else f"0 to {cut:.2g}\n{unit}"
 
 
 def shared_scales(maps: Mapping[str, np.ndarray]) -> dict[str, float]:
@@ -133,91 +130,6 @@ def _montage(tiles: Sequence[Sequence[np.ndarray | None]], row_gap: int, bottom:
                 top, left = r * (height + row_gap) + row_gap, c * (width + GAP)
                 canvas[top:top + height, left:left + width] = tile
     return canvas
-
-
-class _Pixels(FigureImage):
-    """A figure image of uint8 pixels shown 1:1: handed to the renderer as they are, without resampling.
-
-    figimage resamples even at 1:1 (about 0.2 s for a 600 x 1200 montage); the pixels it would produce are
-    floor(255 * value), which is what this holds, so the figure draws byte for byte the same, ten times faster.
-    """
-
-    def __init__(self, figure: Figure, pixels: np.ndarray, left: int, bottom: int):  # pixels (h, w, 3) uint8
-        super().__init__(figure, offsetx=left, offsety=bottom)
-        self.set_array(pixels)
-        opaque = np.full(pixels.shape[:2] + (1,), 255, dtype=np.uint8)
-        self._rgba = np.ascontiguousarray(np.concatenate([pixels, opaque], axis=-1)[::-1])  # as the renderer wants
-
-    def make_image(self, renderer, magnification=1.0, unsampled=False):
-        if renderer.dpi != self.get_figure(root=True).dpi or magnification != 1.0 or unsampled:
-            return super().make_image(renderer, magnification, unsampled)
-        return self._rgba, self.ox, self.oy, IdentityTransform()
-
-
-class MontageFigure(Figure):
-    """A montage shown pixel for pixel, with text; texts marked `shared` are drawn once per layout and stamped.
-
-    The column titles and row labels of every image figure are the same words in the same places, over white:
-    drawing them once and copying their pixels gives the very bytes drawing them again would (Agg rasterises a
-    string independently of where it lands, and blends it onto the same white).
-    """
-
-    _stamps: dict = {}  # layout key -> (RGBA layer, mask of the pixels the shared texts touched)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.shared_texts: list = []
-
-    def draw(self, renderer):
-        if not self.shared_texts:
-            return super().draw(renderer)
-        key = (renderer.width, renderer.height, renderer.dpi,
-               tuple((t.get_text(), t.get_position(), t.get_color(), t.get_fontsize(), t.get_rotation())
-                     for t in self.shared_texts))
-        if key not in self._stamps:
-            from matplotlib.backends.backend_agg import RendererAgg
-
-            blank = RendererAgg(renderer.width, renderer.height, renderer.dpi)
-            self.patch.draw(blank)
-            for text in self.shared_texts:
-                text.draw(blank)
-            layer = np.asarray(blank.buffer_rgba()).copy()
-            self._stamps.clear()  # one layout at a time: the figures of one run share it
-            self._stamps[key] = (layer, np.any(layer != np.asarray(self.patch.get_facecolor()) * 255, axis=-1))
-        for text in self.shared_texts:
-            text.set_visible(False)
-        try:
-            super().draw(renderer)
-        finally:
-            for text in self.shared_texts:
-                text.set_visible(True)
-        layer, mask = self._stamps[key]
-        np.asarray(renderer.buffer_rgba())[mask] = layer[mask]
-
-
-class _Montage:
-    """A figure that shows a montage pixel for pixel (SCALE screen pixels per image pixel), no resampling.
-
-    Text is placed in montage coordinates (image pixels, y down from the montage's top).
-    """
-
-    def __init__(self, canvas: np.ndarray, header_px: int, left_px: int = 4):
-        pixels = np.repeat(np.repeat(canvas, SCALE, axis=0), SCALE, axis=1)  # (h*SCALE, w*SCALE, 3)
-        self.height, self.width = pixels.shape[0] + header_px + 4, pixels.shape[1] + left_px + 4
-        self.rows, self.left = canvas.shape[0], left_px
-        self.figure = MontageFigure(figsize=(self.width / DPI, self.height / DPI), dpi=DPI)
-        # what figimage would draw: floor(255 * value) per channel
-        image = _Pixels(self.figure, (pixels * 255).astype(np.uint8), left_px, 4)
-        self.figure.images.append(image)
-
-    def text(self, x: float, y: float, words: str, shared: bool = False, **style):
-        """Text at montage coordinates; `shared`: the same in every figure of this layout (stamped, see MontageFigure)."""
-        fx = (self.left + x * SCALE) / self.width
-        fy = (4 + (self.rows - y) * SCALE) / self.height
-        text = self.figure.text(fx, fy, words, **style)
-        if shared:
-            self.figure.shared_texts.append(text)
-        return text
 
 
 def _frame(canvas: np.ndarray, top: int, left: int, height: int, width: int, colour, thickness: int = 2) -> None:
@@ -254,7 +166,9 @@ def image_figure(image: np.ndarray, maps: Mapping[str, np.ndarray], verdict: Ver
     for column, method in enumerate(maps, start=1):
         left = column * (W + GAP)
         canvas[bar_top:bar_top + BAR_HEIGHT, left:left + W] = colour_bar(W, METHODS[method].signed)
-    montage = _Montage(canvas, header_px=HEADER_PX, left_px=26)
+    title = wrapped(verdict.title() + "\ngreen: for cat, red: against, blue: magnitude; largest values saturate",
+                    TITLE_SIZE, canvas.shape[1] * SCALE + 26)
+    montage = Montage(canvas, header_px=HEADER_LINE_PX * len(title) + 10, left_px=26)
     for column, name in enumerate(["original"] + list(maps)):
         montage.text(column * (W + GAP) + W / 2, TITLE_ROOM - 2, name, shared=True, ha="center", va="bottom",
                      fontsize=CAPTION_SIZE)
@@ -264,13 +178,13 @@ def image_figure(image: np.ndarray, maps: Mapping[str, np.ndarray], verdict: Ver
     for column, (method, attr) in enumerate(maps.items(), start=1):
         centre = column * (W + GAP) + W / 2
         montage.text(centre, bar_top + BAR_HEIGHT + 1, scale_label(cuts[method], METHODS[method].signed,
-                     METHODS[method].unit), shared=scales is not None, ha="center", va="top", fontsize=CAPTION_SIZE)
+                     METHODS[method].unit), shared=scales is not None, ha="center", va="top", fontsize=CAPTION_SIZE,
+                     linespacing=1.1)
         if not np.any(attr):
             montage.text(centre, TITLE_ROOM + H / 2, zero_note(verdict), ha="center", va="center",
                          fontsize=CAPTION_SIZE - 1, linespacing=1.1)
     montage.figure.suptitle(
-        verdict.title() + "\ngreen: for cat, red: against, blue: magnitude; largest values saturate",
-        fontsize=TITLE_SIZE, color="black" if verdict.correct else MISTAKE, y=1 - 3 / montage.height, va="top",
+        "\n".join(title), fontsize=TITLE_SIZE, color="black" if verdict.correct else MISTAKE, y=1 - 3 / montage.height, va="top",
         linespacing=1.3,
     )
     return montage.figure
@@ -285,10 +199,11 @@ def overview_figure(images: np.ndarray, maps: np.ndarray, verdicts: Sequence[Ver
     signed = METHODS[method].signed
     cut = saturation(maps, signed) if shared_scale else None
     tiles = [overlay(attr, image, signed, cut or None) for image, attr in zip(images, maps)]
-    columns = min(10, len(tiles))
+    columns = max(min(10, len(tiles)), 3)  # at least three wide, so that the title and the scale fit
     row_gap = OVERVIEW_ROW_GAP
-    canvas = _montage([tiles[start:start + columns] for start in range(0, len(tiles), columns)], row_gap=row_gap,
-                      bottom=BAR_ROOM if shared_scale else 0)
+    rows = [tiles[start:start + columns] for start in range(0, len(tiles), columns)]
+    rows[0] = rows[0] + [None] * (columns - len(rows[0]))  # blank tiles make up the width
+    canvas = _montage(rows, row_gap=row_gap, bottom=BAR_ROOM if shared_scale else 0)
     H, W = images.shape[1:3]
     places = [(row * (H + row_gap) + row_gap, column * (W + GAP))
               for row, column in (divmod(position, columns) for position in range(len(verdicts)))]
@@ -298,7 +213,11 @@ def overview_figure(images: np.ndarray, maps: np.ndarray, verdicts: Sequence[Ver
     if shared_scale:
         bar_top = canvas.shape[0] - BAR_ROOM + 3
         canvas[bar_top:bar_top + BAR_HEIGHT, :W] = colour_bar(W, signed)
-    montage = _Montage(canvas, header_px=HEADER_PX)
+    scale = "one colour scale for all images" if shared_scale else "each image on its own colour scale"
+    wrong = sum(not v.correct for v in verdicts)
+    title = wrapped(f"{method}: {METHODS[method].summary}\n{wrong} of {len(verdicts)} predictions wrong (red); {scale}",
+                    TITLE_SIZE, canvas.shape[1] * SCALE + 8)
+    montage = Montage(canvas, header_px=HEADER_LINE_PX * len(title) + 10)
     for (top, left), verdict, attr in zip(places, verdicts, maps):
         words = f"{verdict.name}\nP(cat) {verdict.probability:.2f}" + ("" if verdict.correct else " WRONG")
         montage.text(left + W / 2, top - 2, words, ha="center", va="bottom", fontsize=CAPTION_SIZE - 1,
@@ -307,13 +226,9 @@ def overview_figure(images: np.ndarray, maps: np.ndarray, verdicts: Sequence[Ver
             words = "all 0" if verdict.silent_layer is None else f"all 0:\nlayer {verdict.silent_layer} off"
             montage.text(left + W / 2, top + H / 2, words, ha="center", va="center", fontsize=CAPTION_SIZE - 1)
     if shared_scale:
-        montage.text(W + 4, canvas.shape[0] - BAR_ROOM + 3 + BAR_HEIGHT / 2,
-                     scale_label(cut, signed, METHODS[method].unit) + ", one scale for every image", ha="left",
-                     va="center", fontsize=CAPTION_SIZE)
-    wrong = sum(not v.correct for v in verdicts)
-    scale = "one colour scale for all images" if shared_scale else "each image on its own colour scale"
-    montage.figure.suptitle(f"{method}: {METHODS[method].summary}\n{wrong} of {len(verdicts)} predictions wrong "
-                            f"(red); {scale}", fontsize=TITLE_SIZE, y=1 - 3 / montage.height, va="top",
+        montage.text(W + 4, canvas.shape[0] - BAR_ROOM + 3, scale_label(cut, signed, METHODS[method].unit),
+                     ha="left", va="top", fontsize=CAPTION_SIZE, linespacing=1.1)
+    montage.figure.suptitle("\n".join(title), fontsize=TITLE_SIZE, y=1 - 3 / montage.height, va="top",
                             linespacing=1.3)
     return montage.figure
 

@@ -41,3 +41,21 @@ def test_image_figure_has_a_heatmap_and_an_overlay_per_method():
     more = render(image_figure(image, {m: rng.normal(size=(8, 8, 3)) for m in ("saliency", "deeplift", "occlusion")},
                                Verdict("test #0", 1, 0.7)), DPI)
     assert more.shape[0] == few.shape[0] and more.shape[1] > few.shape[1]  # one column more per method
+
+
+def test_montages_draw_the_very_bytes_plain_matplotlib_draws():
+    """1:1 pixels without resampling and stamped shared texts are a shortcut, not a different picture."""
+    rng = np.random.default_rng(2)
+    image, maps = rng.random((64, 64, 3)), {m: rng.normal(size=(64, 64, 3)) for m in ("saliency", "occlusion")}
+
+    def figure():
+        return image_figure(image, maps, Verdict("test #0", 1, 0.7))
+
+    first, stamped = render(figure(), DPI), render(figure(), DPI)  # the second copies the shared texts' pixels
+    plain = figure()
+    (pixels,) = plain.images
+    plain.images.clear()
+    plain.figimage(pixels.get_array(), xo=pixels.ox, yo=pixels.oy)  # matplotlib's own, resampling at 1:1
+    plain.shared_texts.clear()  # every text drawn as text
+    expected = render(plain, DPI)
+    assert np.array_equal(first, expected) and np.array_equal(stamped, expected)
