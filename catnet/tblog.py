@@ -63,6 +63,18 @@ class EventWriter:
     def scalar(self, tag: str, value: float, step: int) -> None:
         self._add_summary(scalar_summary.scalar_pb(tag, np.float64(value)), step)
 
+    def scalars(self, tag: str, values, first_step: int = 0) -> None:
+        """A whole curve: values[i] at step first_step + i, the very events `scalar` writes one by one.
+
+        Built from one summary, its value replaced per step: scalar_pb's checks, conversions and metadata
+        per value were most of the 0.24 s that unroll's 7,500 scalars took.
+        """
+        summary = scalar_summary.scalar_pb(tag, np.float64(0.0))
+        tensor = summary.value[0].tensor
+        for step, value in enumerate(np.asarray(values, dtype=np.float32).tolist(), start=first_step):
+            tensor.float_val[0] = value
+            self._add_summary(summary, step)
+
     def histogram(self, tag: str, values: np.ndarray, step: int) -> None:
         summary = histogram_summary.histogram_pb(tag, np.asarray(values, dtype=np.float64), buckets=HISTOGRAM_BUCKETS)
         self._add_summary(summary, step)
@@ -196,8 +208,7 @@ def write_training_run(logdir: str | os.PathLike, run) -> Path:
     try:
         with EventWriter(run_dir) as writer:
             writer.hparams(training_hparams(run), trial_id=run_dir.name)
-            for iteration, cost in enumerate(run.result.costs):
-                writer.scalar("cost", float(cost), step=iteration)
+            writer.scalars("cost", run.result.costs)
             writer.scalar("accuracy/train", run.train_accuracy, step=config.iterations)
             writer.scalar("accuracy/test", run.test_accuracy, step=config.iterations)
             for step, params in ((0, run.initial), (config.iterations, run.result.params)):

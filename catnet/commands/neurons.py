@@ -36,7 +36,13 @@ def run(args) -> int:
     from catcore.outputs import ensure_dir
     from catnet.progress import progress_bar
     from interpret.maximize import MaximizeSettings
-    from interpret.neurons import analyse, check_inputs, default_radius, sections, summary
+    from interpret.neurons import (
+        analyse,
+        check_inputs,
+        default_radius,
+        sections,
+        summary,
+    )
 
     model = load_model(args.model)
     dataset = load_dataset(args.data)
