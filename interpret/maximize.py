@@ -68,11 +68,10 @@ def maximize_layer(params: Params, order: FlattenOrder, layer: int, settings: Ma
     n_units = params.layer_sizes[layer]
     unit = torch.arange(n_units)
 
-    identity = bool(np.array_equal(order.perm, np.arange(order.perm.size)))  # the course's order: no gather needed
 
     def objective(x):  # x (n_units, H, W, C) -> z, objective, both (n_units,)
         rows = x.reshape(n_units, -1)
-        Zs = model.forward_all(rows if identity else rows[:, perm]).Z  # rows in the network's order
+        Zs = model.forward_all(rows if order.is_identity else rows[:, perm]).Z  # rows in the network's order
         z = Zs[layer - 1][unit, unit]  # row j drives unit j
         return z, z - settings.smoothness * roughness(x)
 

@@ -26,6 +26,7 @@ from importlib.util import find_spec
 from pathlib import Path
 
 from catcore.errors import CatnetError
+from catnet.bench.names import COMMAND_NAMES
 
 CHILD_TIMEOUT_S = 900
 TORCH_FLOOR = "import torch, captum.attr, matplotlib.pyplot"
@@ -63,8 +64,8 @@ COMMANDS = (
             goal=1.5, memory_goal=1.5),
     Command("report", ("report", "--model", "{model}", "--out", "{out}/report.html"), TORCH_FLOOR, goal=1.5),
 )
-COMMAND_NAMES = tuple(command.name for command in COMMANDS)
 COMMANDS_BY_NAME = {command.name: command for command in COMMANDS}
+assert tuple(COMMANDS_BY_NAME) == COMMAND_NAMES, "catnet/bench/names.py lists the commands in this order"
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ import argparse
 import sys
 
 from catcore.config import TrainConfig
-from catnet.bench.commands import COMMAND_NAMES
 from catnet.bench.entries import ENTRY_NAMES
+from catnet.bench.names import COMMAND_NAMES
 from catnet.cli import add_command, positive_int
 
 DEFAULTS = TrainConfig()
