@@ -30,8 +30,9 @@ class _Pixels(FigureImage):
     def __init__(self, figure: Figure, pixels: np.ndarray, left: int, bottom: int):  # pixels (h, w, 3) uint8
         super().__init__(figure, offsetx=left, offsety=bottom)
         self.set_array(pixels)
-        opaque = np.full(pixels.shape[:2] + (1,), 255, dtype=np.uint8)
-        self._rgba = np.ascontiguousarray(np.concatenate([pixels, opaque], axis=-1)[::-1])  # as the renderer wants
+        self._rgba = np.empty(pixels.shape[:2] + (4,), dtype=np.uint8)  # bottom row first, as the renderer wants
+        self._rgba[..., :3] = pixels[::-1]
+        self._rgba[..., 3] = 255
 
     def make_image(self, renderer, magnification=1.0, unsampled=False):
         if renderer.dpi != self.get_figure(root=True).dpi or magnification != 1.0 or unsampled:
@@ -90,13 +91,14 @@ class Montage:
     def __init__(self, canvas: np.ndarray, header_px: int, left_px: int = 4, scale: int = SCALE, right_px: int = 4,
                  dpi: int = DPI):
         """canvas (h, w, 3): floats in [0, 1] or uint8; header_px, left_px, right_px: screen pixels of margin."""
-        pixels = np.repeat(np.repeat(canvas, scale, axis=0), scale, axis=1)  # (h*scale, w*scale, 3)
+        # what figimage would draw, floor(255 * value) per channel, taken before scaling up: the same bytes, and the
+        # large array is made once, in bytes (a float montage scaled up was tens of MB of temporaries)
+        as_bytes = canvas if canvas.dtype == np.uint8 else (canvas * 255).astype(np.uint8)
+        pixels = np.repeat(np.repeat(as_bytes, scale, axis=0), scale, axis=1)  # (h*scale, w*scale, 3)
         self.height, self.width = pixels.shape[0] + header_px + 4, pixels.shape[1] + left_px + right_px
         self.rows, self.left, self.scale = canvas.shape[0], left_px, scale
         self.figure = MontageFigure(figsize=(self.width / dpi, self.height / dpi), dpi=dpi)
-        # what figimage would draw: floor(255 * value) per channel
-        as_bytes = pixels if pixels.dtype == np.uint8 else (pixels * 255).astype(np.uint8)
-        self.figure.images.append(_Pixels(self.figure, as_bytes, left_px, 4))
+        self.figure.images.append(_Pixels(self.figure, pixels, left_px, 4))
 
     def text(self, x: float, y: float, words: str, shared: bool = False, **style):
         """Text at montage coordinates; `shared`: the same in every figure of this layout (stamped, see MontageFigure)."""
