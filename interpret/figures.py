@@ -33,6 +33,8 @@ OVERVIEW_ROW_GAP = 22  # image pixels above a row of the overview for two-line c
 BAR_HEIGHT = 5  # image pixels: a colour bar under each method's column
 BAR_ROOM = BAR_HEIGHT + 18  # image pixels below the panels: the bar and its two-line label
 HEADER_LINE_PX = 17  # screen pixels above the montage per line of its title
+CAPTION_LINE_PX = 14  # the same per line of caption-sized text
+LEGEND = "green: evidence for cat, red: against, blue: magnitude; the largest values saturate"
 CAPTION_SIZE = 9  # points, at DPI: about 12 px tall, readable beside 128 px panels
 TITLE_SIZE = 10
 MISTAKE = "#d62728"
@@ -107,10 +109,10 @@ def colour_bar(width: int, signed: bool) -> np.ndarray:
 
 
 def scale_label(cut: float, signed: bool, unit: str) -> str:
-    """What the ends of a colour bar stand for, e.g. '±0.031' over 'logit', or '0 to 2.1' over 'logit/value'."""
+    """What the ends of a colour bar stand for, e.g. '±0.031 logit' or '0 to 2.1 logit/value'."""
     if cut == 0:
         return "all 0"
-    return f"±{cut:.2g}\n{unit}" if signed else f"0 to {cut:.2g}\n{unit}"
+    return f"±{cut:.2g} {unit}" if signed else f"0 to {cut:.2g} {unit}"
 
 
 def shared_scales(maps: Mapping[str, np.ndarray]) -> dict[str, float]:
@@ -166,9 +168,10 @@ def image_figure(image: np.ndarray, maps: Mapping[str, np.ndarray], verdict: Ver
     for column, method in enumerate(maps, start=1):
         left = column * (W + GAP)
         canvas[bar_top:bar_top + BAR_HEIGHT, left:left + W] = colour_bar(W, METHODS[method].signed)
-    title = wrapped(verdict.title() + "\ngreen: for cat, red: against, blue: magnitude; largest values saturate",
-                    TITLE_SIZE, canvas.shape[1] * SCALE + 26)
-    montage = Montage(canvas, header_px=HEADER_LINE_PX * len(title) + 10, left_px=26)
+    width_px = canvas.shape[1] * SCALE + 26
+    title = wrapped(verdict.title(), TITLE_SIZE, width_px)
+    legend = wrapped(LEGEND, CAPTION_SIZE, width_px)
+    montage = Montage(canvas, header_px=HEADER_LINE_PX * len(title) + CAPTION_LINE_PX * len(legend) + 10, left_px=26)
     for column, name in enumerate(["original"] + list(maps)):
         montage.text(column * (W + GAP) + W / 2, TITLE_ROOM - 2, name, shared=True, ha="center", va="bottom",
                      fontsize=CAPTION_SIZE)
@@ -177,16 +180,19 @@ def image_figure(image: np.ndarray, maps: Mapping[str, np.ndarray], verdict: Ver
                      rotation=90, fontsize=CAPTION_SIZE)
     for column, (method, attr) in enumerate(maps.items(), start=1):
         centre = column * (W + GAP) + W / 2
-        montage.text(centre, bar_top + BAR_HEIGHT + 1, scale_label(cuts[method], METHODS[method].signed,
-                     METHODS[method].unit), shared=scales is not None, ha="center", va="top", fontsize=CAPTION_SIZE,
-                     linespacing=1.1)
+        label = wrapped(scale_label(cuts[method], METHODS[method].signed, METHODS[method].unit), CAPTION_SIZE,
+                        (W + GAP) * SCALE)
+        montage.text(centre, bar_top + BAR_HEIGHT + 1, "\n".join(label), shared=scales is not None, ha="center",
+                     va="top", fontsize=CAPTION_SIZE, linespacing=1.1)
         if not np.any(attr):
             montage.text(centre, TITLE_ROOM + H / 2, zero_note(verdict), ha="center", va="center",
                          fontsize=CAPTION_SIZE - 1, linespacing=1.1)
-    montage.figure.suptitle(
-        "\n".join(title), fontsize=TITLE_SIZE, color="black" if verdict.correct else MISTAKE, y=1 - 3 / montage.height, va="top",
-        linespacing=1.3,
-    )
+    # the verdict differs per image; the legend under it is the same in every figure (stamped)
+    montage.figure.text(0.5, 1 - 3 / montage.height, "\n".join(title), fontsize=TITLE_SIZE, ha="center", va="top",
+                        color="black" if verdict.correct else MISTAKE, linespacing=1.3)
+    legend_y = 1 - (3 + HEADER_LINE_PX * len(title)) / montage.height
+    montage.figure.shared_texts.append(montage.figure.text(0.5, legend_y, "\n".join(legend), fontsize=CAPTION_SIZE,
+                                                           ha="center", va="top", linespacing=1.2))
     return montage.figure
 
 
@@ -226,8 +232,9 @@ def overview_figure(images: np.ndarray, maps: np.ndarray, verdicts: Sequence[Ver
             words = "all 0" if verdict.silent_layer is None else f"all 0:\nlayer {verdict.silent_layer} off"
             montage.text(left + W / 2, top + H / 2, words, ha="center", va="center", fontsize=CAPTION_SIZE - 1)
     if shared_scale:
-        montage.text(W + 4, canvas.shape[0] - BAR_ROOM + 3, scale_label(cut, signed, METHODS[method].unit),
-                     ha="left", va="top", fontsize=CAPTION_SIZE, linespacing=1.1)
+        label = wrapped(scale_label(cut, signed, METHODS[method].unit), CAPTION_SIZE, 2 * (W + GAP) * SCALE)
+        montage.text(W + 4, canvas.shape[0] - BAR_ROOM + 3, "\n".join(label), ha="left", va="top",
+                     fontsize=CAPTION_SIZE, linespacing=1.1)
     montage.figure.suptitle("\n".join(title), fontsize=TITLE_SIZE, y=1 - 3 / montage.height, va="top",
                             linespacing=1.3)
     return montage.figure

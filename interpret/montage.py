@@ -69,7 +69,8 @@ class MontageFigure(Figure):
             for text in self.shared_texts:
                 text.draw(blank)
             layer = np.asarray(blank.buffer_rgba()).copy()
-            self._stamps.clear()  # one layout at a time: the figures of one run share it
+            if len(self._stamps) >= 4:  # the figures of one run share one or two layouts
+                self._stamps.clear()
             self._stamps[key] = (layer, np.any(layer != np.asarray(self.patch.get_facecolor()) * 255, axis=-1))
         for text in self.shared_texts:
             text.set_visible(False)

@@ -26,9 +26,9 @@ def register(subparsers) -> None:
         "only those commands.",
     )
     parser.add_argument("--only", metavar="NAMES", type=_name_list(ENTRY_NAMES, "bench entry"),
-                        help=f"comma-separated entries to run (default: all; torch-cuda only with a GPU), or none: {', '.join(ENTRY_NAMES)}")
+                        help=f"comma-separated entries to run (default: all; torch-cuda only with a GPU), none or all: {', '.join(ENTRY_NAMES)}")
     parser.add_argument("--commands", metavar="NAMES", type=_name_list(COMMAND_NAMES, "command"),
-                        help=f"comma-separated commands for the commands table, or none (default: all that exist): {', '.join(COMMAND_NAMES)}")
+                        help=f"comma-separated commands for the commands table, none or all (default: all that exist): {', '.join(COMMAND_NAMES)}")
     parser.add_argument("--iterations", type=positive_int, default=DEFAULTS.iterations, help="training iterations per run")
     parser.add_argument("--repeats", type=positive_int, default=3,
                         help="runs of each fast entry and of each `catnet train` process (the median is reported)")
@@ -45,16 +45,18 @@ def register(subparsers) -> None:
 
 
 def _name_list(known: tuple[str, ...], what: str):
-    """An argparse type: comma-separated names from `known`, or none (an empty tuple)."""
+    """An argparse type: comma-separated names from `known`, none (an empty tuple) or all (every one)."""
 
     def convert(text: str) -> tuple[str, ...]:
         names = tuple(part.strip() for part in text.split(",") if part.strip())
         if names == ("none",):
             return ()
+        if names == ("all",):
+            return known
         unknown = [name for name in names if name not in known]
         if unknown or not names:
             raise argparse.ArgumentTypeError(
-                f"unknown {what} {', '.join(unknown) or text!r}; choose from {', '.join(known)} or none"
+                f"unknown {what} {', '.join(unknown) or text!r}; choose from {', '.join(known)}, none or all"
             )
         return names
 
@@ -98,7 +100,7 @@ def _commands(asked: tuple[str, ...] | None) -> tuple[str, ...]:
     from catcore.errors import CatnetError
     from catnet.bench.commands import COMMANDS_BY_NAME
 
-    if asked is None:
+    if asked is None or asked == COMMAND_NAMES:  # not given, or all: every one this catnet has
         return tuple(name for name in COMMAND_NAMES if COMMANDS_BY_NAME[name].available)
     missing = [name for name in asked if not COMMANDS_BY_NAME[name].available]
     if missing:
@@ -110,12 +112,13 @@ def _selected(only: tuple[str, ...] | None) -> tuple[str, ...]:
     """The entries to run; CUDA's only where torch sees a GPU (an error if asked for without one)."""
     from catcore.errors import CatnetError
 
+    every = only is None or only == ENTRY_NAMES  # not given, or all: CUDA's only where there is a GPU
     names = ENTRY_NAMES if only is None else only
     if "torch-cuda" in names:
         import torch
 
         if not torch.cuda.is_available():
-            if only:
+            if not every:
                 raise CatnetError("bench entry torch-cuda was asked for, but torch sees no CUDA GPU")
             names = tuple(name for name in names if name != "torch-cuda")
     return names

@@ -141,6 +141,7 @@ def _explain(args, model_file, dataset, split_name, indices, methods, settings, 
         results = explain(model, images, indices, methods, settings, chunk=IMAGE_CHUNK,
                           on_progress=lambda method, done: (bar.set_postfix_str(method), bar.update(done)))
     seconds = {"attribution": time.perf_counter() - started}
+    _report_attribution(split_name, verdicts, results, settings, seconds, args, device)  # each part as it is done
     evaluation = None
     if args.evaluate:
         started = time.perf_counter()
@@ -148,6 +149,7 @@ def _explain(args, model_file, dataset, split_name, indices, methods, settings, 
             evaluation = evaluate(model, images, indices, results, settings,
                                   on_progress=lambda what: (bar.set_postfix_str(what), bar.update(1)))
         seconds["evaluation"] = time.perf_counter() - started
+        _report_evaluation(verdicts, evaluation, seconds)
 
     started = time.perf_counter()
     host_images = images.cpu().numpy().astype(np.float64)  # (N, H, W, C) in [0, 1]
@@ -160,7 +162,6 @@ def _explain(args, model_file, dataset, split_name, indices, methods, settings, 
     document = summary_document(str(args.model), model_file, args.dtype, split_name, indices, verdicts, results,
                                 evaluation, settings, seconds)
     write_json(out / "summary.json", document)
-    _report(split_name, verdicts, results, evaluation, settings, seconds, args, device)
     print(f"Wrote {written} PNGs ({seconds['figures']:.1f} s) and summary.json to {out}"
           + (f"; the images also in TensorBoard under {args.logdir}" if args.logdir else ""))
     return 0
@@ -206,8 +207,8 @@ def _write_figures(out: Path, logdir, images, results, verdicts, stems, evaluati
     return count
 
 
-def _report(split_name, verdicts, results, evaluation, settings, seconds: dict, args, device) -> None:
-    """What a person reads on the terminal; the full figures are in summary.json."""
+def _report_attribution(split_name, verdicts, results, settings, seconds: dict, args, device) -> None:
+    """What a person reads on the terminal once the maps are made; the full figures are in summary.json."""
     import numpy as np
 
     wrong = sum(not v.correct for v in verdicts)
@@ -224,8 +225,11 @@ def _report(split_name, verdicts, results, evaluation, settings, seconds: dict, 
                   f"{settings.ig_max_steps} steps on {', '.join(over)}; raise --ig-max-steps", file=sys.stderr)
     if "deeplift" in results:
         print(f"deeplift: completeness gap at most {np.abs(results['deeplift'].delta).max():.1e} logits")
-    if evaluation is None:
-        return
+    sys.stdout.flush()  # before the drawing starts: a pipe would otherwise hold these lines until the end
+
+
+def _report_evaluation(verdicts, evaluation, seconds: dict) -> None:
+    """The quality table, once the evaluation is done."""
     print(f"\nEvaluation ({seconds['evaluation']:.1f} s), means over {len(verdicts)} images (deletion: lower is better, insertion: higher is better;"
           " rho: rank correlation with the trained map once every layer is random)")
     print(f"  {'method':22s} {'deletion AUC':>12s} {'insertion AUC':>13s} {'rho':>6s}")
@@ -236,4 +240,4 @@ def _report(split_name, verdicts, results, evaluation, settings, seconds: dict, 
     print(f"  {'random order':22s} {random.deletion_auc.mean():12.3f} {random.insertion_auc.mean():13.3f}")
     flagged = evaluation.randomisation.flagged
     print("Flagged by the randomisation check (maps barely change with random weights): "
-          + (", ".join(flagged) if flagged else "none"))
+          + (", ".join(flagged) if flagged else "none"), flush=True)
