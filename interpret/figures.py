@@ -20,7 +20,7 @@ from matplotlib.colors import LinearSegmentedColormap, to_rgb
 from matplotlib.figure import Figure
 
 from interpret.methods import METHODS
-from interpret.montage import DPI, SCALE, Montage, wrapped
+from interpret.montage import DPI, SCALE, Caption, Montage, enlarged, wrapped
 from interpret.quality import Curves, Randomisation
 
 SATURATED_SHARE = 0.02  # the largest |values| holding this share of the total saturate the colour scale
@@ -162,7 +162,8 @@ def image_figure(image: np.ndarray, maps: Mapping[str, np.ndarray], verdict: Ver
     grey = np.repeat(image.mean(axis=-1, keepdims=True), 3, axis=-1)
     top = [image] + [heatmap(attr, METHODS[m].signed, cuts[m] or None) for m, attr in maps.items()]
     bottom = [grey] + [overlay(attr, image, METHODS[m].signed, cuts[m] or None) for m, attr in maps.items()]
-    H, W = image.shape[:2]
+    top, bottom = list(enlarged(np.stack(top))), list(enlarged(np.stack(bottom)))  # small images shown larger
+    H, W = top[0].shape[:2]
     canvas = _montage([top, bottom], row_gap=TITLE_ROOM, bottom=BAR_ROOM)
     bar_top = 2 * (H + TITLE_ROOM) + 3
     for column, method in enumerate(maps, start=1):
@@ -204,13 +205,13 @@ def overview_figure(images: np.ndarray, maps: np.ndarray, verdicts: Sequence[Ver
     """
     signed = METHODS[method].signed
     cut = saturation(maps, signed) if shared_scale else None
-    tiles = [overlay(attr, image, signed, cut or None) for image, attr in zip(images, maps)]
+    tiles = list(enlarged(np.stack([overlay(attr, image, signed, cut or None) for image, attr in zip(images, maps)])))
     columns = max(min(10, len(tiles)), 3)  # at least three wide, so that the title and the scale fit
     row_gap = OVERVIEW_ROW_GAP
     rows = [tiles[start:start + columns] for start in range(0, len(tiles), columns)]
     rows[0] = rows[0] + [None] * (columns - len(rows[0]))  # blank tiles make up the width
     canvas = _montage(rows, row_gap=row_gap, bottom=BAR_ROOM if shared_scale else 0)
-    H, W = images.shape[1:3]
+    H, W = tiles[0].shape[:2]
     places = [(row * (H + row_gap) + row_gap, column * (W + GAP))
               for row, column in (divmod(position, columns) for position in range(len(verdicts)))]
     for (top, left), verdict in zip(places, verdicts):
@@ -223,11 +224,14 @@ def overview_figure(images: np.ndarray, maps: np.ndarray, verdicts: Sequence[Ver
     wrong = sum(not v.correct for v in verdicts)
     title = wrapped(f"{method}: {METHODS[method].summary}\n{wrong} of {len(verdicts)} predictions wrong (red); {scale}",
                     TITLE_SIZE, canvas.shape[1] * SCALE + 8)
-    montage = Montage(canvas, header_px=HEADER_LINE_PX * len(title) + 10)
+    captions = []
+    for (top, left), verdict in zip(places, verdicts):
+        colour = "black" if verdict.correct else MISTAKE
+        lines = (verdict.name, f"P(cat) {verdict.probability:.2f}" + ("" if verdict.correct else " WRONG"))
+        for line, bottom in zip(lines, (top - 9, top - 2)):  # two lines over the tile, their bottoms at these rows
+            captions.append(Caption(line, left + W / 2, bottom, W + GAP, colour, CAPTION_SIZE - 1, above=True))
+    montage = Montage(canvas, header_px=HEADER_LINE_PX * len(title) + 10, captions=captions)
     for (top, left), verdict, attr in zip(places, verdicts, maps):
-        words = f"{verdict.name}\nP(cat) {verdict.probability:.2f}" + ("" if verdict.correct else " WRONG")
-        montage.text(left + W / 2, top - 2, words, ha="center", va="bottom", fontsize=CAPTION_SIZE - 1,
-                     color="black" if verdict.correct else MISTAKE, linespacing=1.0)
         if not np.any(attr):
             words = "all 0" if verdict.silent_layer is None else f"all 0:\nlayer {verdict.silent_layer} off"
             montage.text(left + W / 2, top + H / 2, words, ha="center", va="center", fontsize=CAPTION_SIZE - 1)

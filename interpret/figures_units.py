@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.figure import Figure
 
-from interpret.montage import SCALE, Montage, wrapped
+from interpret.montage import SCALE, Caption, Montage, enlarged, wrapped
 
 GAP = 4  # image pixels between tiles
 CAPTION_ROOM = 12  # image pixels under each tile of a strip for its caption
@@ -31,6 +31,7 @@ def tile_grid(images: np.ndarray, captions: Sequence[str], title: str, columns: 
 
     A grid of one or a few tiles is shown larger, so that the picture and its title stay readable.
     """
+    images = enlarged(np.asarray(images))  # small images shown larger
     n = len(images)
     columns = min(columns, n)
     rows = -(-n // columns)
@@ -63,6 +64,7 @@ class StripRow:
 
 def image_strips(rows: Sequence[StripRow], title: str, groups: Sequence[str]) -> Figure:
     """Rows of captioned tiles in one mosaic, shown 1:1; `groups` names equal-width column groups (e.g. highest | lowest)."""
+    rows = [StripRow(row.name, enlarged(np.asarray(row.images)), row.captions) for row in rows]  # small images larger
     k = len(rows[0].images)
     height, width = rows[0].images.shape[1:3]
     group_size = k // len(groups)
@@ -76,15 +78,15 @@ def image_strips(rows: Sequence[StripRow], title: str, groups: Sequence[str]) ->
             mosaic[top:top + height, left:left + width] = tile
     label_px = 12 + int(max(len(row.name) for row in rows) * 0.6 * CAPTION_SIZE * 100 / 72)  # the longest name fits
     lines = wrapped(title, TITLE_SIZE, mosaic.shape[1] * SCALE + label_px)
-    montage = Montage(mosaic, header_px=HEADER_LINE_PX * len(lines) + 8, left_px=label_px)
+    captions = [Caption(caption, left + width / 2, GROUP_ROOM + r * pitch_y + height + 1, width + GAP,
+                        size_pt=STRIP_CAPTION_SIZE)
+                for r, row in enumerate(rows) for left, caption in zip(lefts, row.captions)]
+    montage = Montage(mosaic, header_px=HEADER_LINE_PX * len(lines) + 8, left_px=label_px, captions=captions)
     for g, name in enumerate(groups):
         first, last = lefts[g * group_size], lefts[(g + 1) * group_size - 1] + width
         montage.text((first + last) / 2, GROUP_ROOM - 2, name, ha="center", va="bottom", fontsize=TITLE_SIZE - 1)
     for r, row in enumerate(rows):
-        top = GROUP_ROOM + r * pitch_y
-        montage.text(-3, top + height / 2, row.name, ha="right", va="center", fontsize=CAPTION_SIZE)
-        for left, caption in zip(lefts, row.captions):
-            montage.text(left + width / 2, top + height + 1, caption, ha="center", va="top", fontsize=STRIP_CAPTION_SIZE)
+        montage.text(-3, GROUP_ROOM + r * pitch_y + height / 2, row.name, ha="right", va="center", fontsize=CAPTION_SIZE)
     montage.figure.suptitle("\n".join(lines), fontsize=TITLE_SIZE, y=1 - 4 / montage.height, va="top")
     return montage.figure
 

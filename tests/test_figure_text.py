@@ -126,3 +126,18 @@ def test_unroll_and_bench_figures_keep_every_text_inside():
         "machine": {"processor": "AMD EPYC 7B13 64-Core Processor", "cpu_count": 2, "threads": {"OMP_NUM_THREADS": "1"}},
     }
     assert clipped_texts(bench_figure(document)) == []
+
+
+def test_captions_drawn_into_the_pixels_stay_in_their_cells():
+    """Strip and overview captions are drawn into the montage (montage.burn_captions), not as artists: one that would
+    spill into its neighbour's cell is refused, so no figure can be built with a clipped or overlapping caption."""
+    from interpret.montage import Caption, CaptionOverflow, burn_captions
+
+    pixels = np.full((40, 300, 3), 255, dtype=np.uint8)
+    boxes = burn_captions(pixels, [Caption("#123 non -12.34", 34, 2, 68), Caption("#7 cat 0.50", 102, 2, 68)], scale=2)
+    assert boxes[0][0] >= 0 and boxes[0][2] <= 136 and 136 <= boxes[1][0] and boxes[1][2] <= 272
+    assert (pixels < 255).any()  # something was drawn
+    with pytest.raises(CaptionOverflow, match="more than its"):
+        burn_captions(pixels, [Caption("a caption far too long for a 64-pixel tile", 34, 2, 68)], scale=2)
+    with pytest.raises(CaptionOverflow):
+        burn_captions(pixels, [Caption("#1", 34, 19, 68)], scale=2)  # below the montage's last row
