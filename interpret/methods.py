@@ -188,12 +188,13 @@ class Occlusion(Method):
                               f"(need stride <= window <= {min(H, W)})")
         method = CaptumOcclusion(model)
         maps = []
-        # a few images per call, each with many window positions per forward pass: about batch_size rows a pass.
-        # One image per call (64 windows a pass) needs 150 MB less memory on the 50 test images, but Captum's work
-        # per pass makes it slower (2.0-3.6 s against 1.5-1.7 s of CPU), and on randomised weights some tied map
-        # values then round apart (the randomisation check's rank correlations moved by up to 1.3e-3)
+        # a few images per call, many window positions per forward pass: half of batch_size rows a pass. Captum
+        # keeps an expanded copy and an int64 mask per row, so a full batch_size a pass held 277 MB more on the 50
+        # test images (on the trained and on randomised weights) against 165 MB this way, for the very same maps in
+        # the same time. One image per call held less still, but was slower (Captum's work per pass: 2.0-3.6 s of
+        # CPU against 1.5-1.7 s) and rounded some tied map values apart on randomised weights.
         for part in chunks(len(ids), settings.batch_size // 64):
-            per_eval = max(1, settings.batch_size // (part.stop - part.start))
+            per_eval = max(1, settings.batch_size // (2 * (part.stop - part.start)))
             maps.append(method.attribute(
                 images[part], sliding_window_shapes=(window, window, C), strides=(stride, stride, C),
                 baselines=baselines[part], perturbations_per_eval=per_eval,
