@@ -31,7 +31,8 @@ def register(subparsers) -> None:
                         help=f"comma-separated commands for the commands table, none or all (default: all that exist): {', '.join(COMMAND_NAMES)}")
     parser.add_argument("--iterations", type=positive_int, default=DEFAULTS.iterations, help="training iterations per run")
     parser.add_argument("--repeats", type=positive_int, default=3,
-                        help="runs of each fast entry and of each `catnet train` process (the median is reported)")
+                        help="runs of each fast entry, of each `catnet train` process and of each command with its floor "
+                        "(the median is reported)")
     parser.add_argument("--slow-repeats", type=positive_int, default=1,
                         help="runs of each slow entry (textbook, plain PyTorch, primal forms)")
     parser.add_argument("--threads", type=positive_int,
