@@ -97,8 +97,13 @@ def heatmap(attr: np.ndarray, signed: bool, cut: float | None = None) -> np.ndar
 
 def overlay(attr: np.ndarray, image: np.ndarray, signed: bool, cut: float | None = None) -> np.ndarray:
     """The heatmap blended over the greyscale image: (H, W, 3) RGB in [0, 1]."""
+    return blend(heatmap(attr, signed, cut), image)
+
+
+def blend(heat: np.ndarray, image: np.ndarray) -> np.ndarray:
+    """A heatmap (H, W, 3) over the greyscale of image (H, W, C): (H, W, 3) RGB in [0, 1]."""
     grey = np.repeat(image.mean(axis=-1, keepdims=True), 3, axis=-1)  # (H, W, 3)
-    return (1 - OVERLAY_ALPHA) * grey + OVERLAY_ALPHA * heatmap(attr, signed, cut)
+    return (1 - OVERLAY_ALPHA) * grey + OVERLAY_ALPHA * heat
 
 
 def colour_bar(width: int, signed: bool) -> np.ndarray:
@@ -160,8 +165,9 @@ def image_figure(image: np.ndarray, maps: Mapping[str, np.ndarray], verdict: Ver
     """
     cuts = {m: (scales[m] if scales is not None else saturation(a, METHODS[m].signed)) for m, a in maps.items()}
     grey = np.repeat(image.mean(axis=-1, keepdims=True), 3, axis=-1)
-    top = [image] + [heatmap(attr, METHODS[m].signed, cuts[m] or None) for m, attr in maps.items()]
-    bottom = [grey] + [overlay(attr, image, METHODS[m].signed, cuts[m] or None) for m, attr in maps.items()]
+    heats = [heatmap(attr, METHODS[m].signed, cuts[m] or None) for m, attr in maps.items()]
+    top = [image] + heats
+    bottom = [grey] + [blend(heat, image) for heat in heats]  # what overlay() gives, the heatmap made once
     top, bottom = list(enlarged(np.stack(top))), list(enlarged(np.stack(bottom)))  # small images shown larger
     H, W = top[0].shape[:2]
     canvas = _montage([top, bottom], row_gap=TITLE_ROOM, bottom=BAR_ROOM)
