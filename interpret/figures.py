@@ -20,7 +20,7 @@ from matplotlib.colors import LinearSegmentedColormap, to_rgb
 from matplotlib.figure import Figure
 
 from interpret.methods import METHODS
-from interpret.montage import DPI, SCALE, Caption, Montage, enlarged, wrapped
+from interpret.montage import DPI, SCALE, Caption, Montage, enlarged, fit_lines, wrapped
 from interpret.quality import Curves, Randomisation
 
 SATURATED_SHARE = 0.02  # the largest |values| holding this share of the total saturate the colour scale
@@ -125,16 +125,17 @@ def shared_scales(maps: Mapping[str, np.ndarray]) -> dict[str, float]:
     return {method: saturation(stack, METHODS[method].signed) for method, stack in maps.items()}
 
 
-def _montage(tiles: Sequence[Sequence[np.ndarray | None]], row_gap: int, bottom: int = 0) -> np.ndarray:
-    """Rows of (H, W, 3) tiles (None = blank) -> one white-separated RGB array; row_gap above every row, `bottom`
-    white rows below the last."""
+def _montage(tiles: Sequence[Sequence[np.ndarray | None]], row_gap: int, bottom: int = 0, top: int = 0) -> np.ndarray:
+    """Rows of (H, W, 3) tiles (None = blank) -> one white-separated RGB array; `top` white rows first, row_gap above
+    every row, `bottom` white rows below the last."""
     height, width = next(t for row in tiles for t in row if t is not None).shape[:2]
     columns = max(len(row) for row in tiles)
-    canvas = np.ones((len(tiles) * (height + row_gap) + bottom, columns * (width + GAP) - GAP, 3))
+    canvas = np.ones((top + len(tiles) * (height + row_gap) + bottom, columns * (width + GAP) - GAP, 3))
+    first = top
     for r, row in enumerate(tiles):
         for c, tile in enumerate(row):
             if tile is not None:
-                top, left = r * (height + row_gap) + row_gap, c * (width + GAP)
+                top, left = first + r * (height + row_gap) + row_gap, c * (width + GAP)
                 canvas[top:top + height, left:left + width] = tile
     return canvas
 
@@ -170,36 +171,42 @@ def image_figure(image: np.ndarray, maps: Mapping[str, np.ndarray], verdict: Ver
     bottom = [grey] + [blend(heat, image) for heat in heats]  # what overlay() gives, the heatmap made once
     top, bottom = list(enlarged(np.stack(top))), list(enlarged(np.stack(bottom)))  # small images shown larger
     H, W = top[0].shape[:2]
-    canvas = _montage([top, bottom], row_gap=TITLE_ROOM, bottom=BAR_ROOM)
-    bar_top = 2 * (H + TITLE_ROOM) + 3
+    # words that differ per image (the verdict, the colour scales, notes on empty maps) are drawn into the pixels
+    # (interpret/montage.py's captions: 2 ms each as text artists, most of the drawing); the words every image
+    # figure shares are text, drawn once and stamped
+    width_px = (len(top) * (W + GAP) - GAP) * SCALE
+    title = fit_lines(verdict.title(), TITLE_SIZE, width_px - 8)
+    legend = wrapped(LEGEND, CAPTION_SIZE, width_px + 26)
+    head = int(np.ceil((len(title) * HEADER_LINE_PX + 4) / SCALE))  # image rows above the column titles
+    foot = int(np.ceil((len(legend) * CAPTION_LINE_PX + 4) / SCALE))  # under the colour bars' labels
+    canvas = _montage([top, bottom], row_gap=TITLE_ROOM, bottom=BAR_ROOM + foot, top=head)
+    bar_top = head + 2 * (H + TITLE_ROOM) + 3
     for column, method in enumerate(maps, start=1):
         left = column * (W + GAP)
         canvas[bar_top:bar_top + BAR_HEIGHT, left:left + W] = colour_bar(W, METHODS[method].signed)
-    width_px = canvas.shape[1] * SCALE + 26
-    title = wrapped(verdict.title(), TITLE_SIZE, width_px)
-    legend = wrapped(LEGEND, CAPTION_SIZE, width_px)
-    montage = Montage(canvas, header_px=HEADER_LINE_PX * len(title) + CAPTION_LINE_PX * len(legend) + 10, left_px=26)
-    for column, name in enumerate(["original"] + list(maps)):
-        montage.text(column * (W + GAP) + W / 2, TITLE_ROOM - 2, name, shared=True, ha="center", va="bottom",
-                     fontsize=CAPTION_SIZE)
-    for row, name in enumerate(("heatmap", "overlay")):
-        montage.text(-3, row * (H + TITLE_ROOM) + TITLE_ROOM + H / 2, name, shared=True, ha="right", va="center",
-                     rotation=90, fontsize=CAPTION_SIZE)
+    colour = "black" if verdict.correct else MISTAKE
+    captions = [Caption(line, canvas.shape[1] / 2, 2 + index * HEADER_LINE_PX / SCALE, canvas.shape[1], colour,
+                        TITLE_SIZE) for index, line in enumerate(title)]
     for column, (method, attr) in enumerate(maps.items(), start=1):
         centre = column * (W + GAP) + W / 2
-        label = wrapped(scale_label(cuts[method], METHODS[method].signed, METHODS[method].unit), CAPTION_SIZE,
-                        (W + GAP) * SCALE)
-        montage.text(centre, bar_top + BAR_HEIGHT + 1, "\n".join(label), shared=scales is not None, ha="center",
-                     va="top", fontsize=CAPTION_SIZE, linespacing=1.1)
+        label = scale_label(cuts[method], METHODS[method].signed, METHODS[method].unit)
+        for index, line in enumerate(fit_lines(label, CAPTION_SIZE, (W + GAP) * SCALE - 4)):
+            captions.append(Caption(line, centre, bar_top + BAR_HEIGHT + 1 + index * CAPTION_LINE_PX / SCALE, W + GAP,
+                                    size_pt=CAPTION_SIZE))
         if not np.any(attr):
-            montage.text(centre, TITLE_ROOM + H / 2, zero_note(verdict), ha="center", va="center",
-                         fontsize=CAPTION_SIZE - 1, linespacing=1.1)
-    # the verdict differs per image; the legend under it is the same in every figure (stamped)
-    montage.figure.text(0.5, 1 - 3 / montage.height, "\n".join(title), fontsize=TITLE_SIZE, ha="center", va="top",
-                        color="black" if verdict.correct else MISTAKE, linespacing=1.3)
-    legend_y = 1 - (3 + HEADER_LINE_PX * len(title)) / montage.height
-    montage.figure.shared_texts.append(montage.figure.text(0.5, legend_y, "\n".join(legend), fontsize=CAPTION_SIZE,
-                                                           ha="center", va="top", linespacing=1.2))
+            lines = zero_note(verdict).split("\n")
+            first = head + TITLE_ROOM + H / 2 - len(lines) * CAPTION_LINE_PX / SCALE / 2
+            captions += [Caption(line, centre, first + index * CAPTION_LINE_PX / SCALE, W + GAP, size_pt=CAPTION_SIZE - 1)
+                         for index, line in enumerate(lines)]
+    montage = Montage(canvas, header_px=0, left_px=26, captions=captions)
+    for column, name in enumerate(["original"] + list(maps)):
+        montage.text(column * (W + GAP) + W / 2, head + TITLE_ROOM - 2, name, shared=True, ha="center", va="bottom",
+                     fontsize=CAPTION_SIZE)
+    for row, name in enumerate(("heatmap", "overlay")):
+        montage.text(-3, head + row * (H + TITLE_ROOM) + TITLE_ROOM + H / 2, name, shared=True, ha="right",
+                     va="center", rotation=90, fontsize=CAPTION_SIZE)
+    montage.text(canvas.shape[1] / 2 - 13 / SCALE, canvas.shape[0] - foot + 1, "\n".join(legend), shared=True,
+                 ha="center", va="top", fontsize=CAPTION_SIZE, linespacing=1.2)
     return montage.figure
 
 
@@ -236,15 +243,18 @@ def overview_figure(images: np.ndarray, maps: np.ndarray, verdicts: Sequence[Ver
         lines = (verdict.name, f"P(cat) {verdict.probability:.2f}" + ("" if verdict.correct else " WRONG"))
         for line, bottom in zip(lines, (top - 9, top - 2)):  # two lines over the tile, their bottoms at these rows
             captions.append(Caption(line, left + W / 2, bottom, W + GAP, colour, CAPTION_SIZE - 1, above=True))
-    montage = Montage(canvas, header_px=HEADER_LINE_PX * len(title) + 10, captions=captions)
     for (top, left), verdict, attr in zip(places, verdicts, maps):
         if not np.any(attr):
-            words = "all 0" if verdict.silent_layer is None else f"all 0:\nlayer {verdict.silent_layer} off"
-            montage.text(left + W / 2, top + H / 2, words, ha="center", va="center", fontsize=CAPTION_SIZE - 1)
+            words = ("all 0",) if verdict.silent_layer is None else ("all 0:", f"layer {verdict.silent_layer} off")
+            first = top + H / 2 - len(words) * CAPTION_LINE_PX / SCALE / 2
+            captions += [Caption(line, left + W / 2, first + index * CAPTION_LINE_PX / SCALE, W + GAP,
+                                 size_pt=CAPTION_SIZE - 1) for index, line in enumerate(words)]
     if shared_scale:
-        label = wrapped(scale_label(cut, signed, METHODS[method].unit), CAPTION_SIZE, 2 * (W + GAP) * SCALE)
-        montage.text(W + 4, canvas.shape[0] - BAR_ROOM + 3, "\n".join(label), ha="left", va="top",
-                     fontsize=CAPTION_SIZE, linespacing=1.1)
+        label = scale_label(cut, signed, METHODS[method].unit)
+        for index, line in enumerate(fit_lines(label, CAPTION_SIZE, 2 * (W + GAP) * SCALE - 4)):
+            captions.append(Caption(line, W + GAP, canvas.shape[0] - BAR_ROOM + 2 + index * CAPTION_LINE_PX / SCALE,
+                                    2 * (W + GAP), size_pt=CAPTION_SIZE, from_left=True))
+    montage = Montage(canvas, header_px=HEADER_LINE_PX * len(title) + 10, captions=captions)
     montage.figure.suptitle("\n".join(title), fontsize=TITLE_SIZE, y=1 - 3 / montage.height, va="top",
                             linespacing=1.3)
     return montage.figure

@@ -101,6 +101,7 @@ class Caption:
     colour: str = "black"
     size_pt: float = 8.0
     above: bool = False  # y is the caption's bottom edge instead of its top
+    from_left: bool = False  # x is the caption's left edge (its cell runs from x to x + width) instead of its centre
 
 
 class CaptionOverflow(ValueError):
@@ -122,6 +123,23 @@ def enlarged(tiles: np.ndarray, minimum: int = MIN_TILE) -> np.ndarray:
     return tiles if factor <= 1 else np.repeat(np.repeat(tiles, factor, axis=1), factor, axis=2)
 
 
+def fit_lines(text: str, size_pt: float, width_px: float, dpi: int = DPI) -> list[str]:
+    """`text` broken at spaces into lines no wider than `width_px` at `size_pt`, as Pillow measures them (a word
+    longer than the width keeps its own line, and burn_captions refuses it)."""
+    font = _font(round(size_pt * dpi / 72))
+    lines = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if line and font.getlength(candidate) > width_px:
+                lines.append(line)
+                candidate = word
+            line = candidate
+        lines.append(line)
+    return lines
+
+
 def burn_captions(pixels: np.ndarray, captions, scale: int, dpi: int = DPI) -> list[tuple[int, int, int, int]]:
     """Draw each Caption into pixels (h, w, 3) uint8 (in place; caption coordinates times `scale`); their boxes.
 
@@ -135,10 +153,12 @@ def burn_captions(pixels: np.ndarray, captions, scale: int, dpi: int = DPI) -> l
     for caption in captions:
         font = _font(round(caption.size_pt * dpi / 72))
         x, y = caption.x * scale, caption.y * scale
-        anchor = "md" if caption.above else "mt"  # middle, and the descender or ascender line at y
+        # left or middle, and the descender or ascender line at y
+        anchor = ("l" if caption.from_left else "m") + ("d" if caption.above else "t")
         box = draw.textbbox((x, y), caption.text, font=font, anchor=anchor)
-        half = caption.width * scale / 2
-        if box[0] < max(0, x - half) - 0.5 or box[2] > min(pixels.shape[1], x + half) + 0.5 or box[1] < 0 \
+        cell = (x, x + caption.width * scale) if caption.from_left else (x - caption.width * scale / 2,
+                                                                         x + caption.width * scale / 2)
+        if box[0] < max(0, cell[0]) - 0.5 or box[2] > min(pixels.shape[1], cell[1]) + 0.5 or box[1] < 0 \
                 or box[3] > pixels.shape[0]:
             raise CaptionOverflow(f"caption {caption.text!r} spans {box}, more than its {caption.width * scale:g} px "
                                   f"cell at x={x:g} in a {pixels.shape[1]}x{pixels.shape[0]} montage")

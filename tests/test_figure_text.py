@@ -17,6 +17,7 @@ from interpret.figures import (
     randomisation_figure,
 )
 from interpret.methods import METHODS
+from interpret.montage import MontageFigure
 from interpret.quality import Curves, Randomisation
 
 SLACK_PX = 0.5  # antialiasing reaches half a pixel past a glyph's box
@@ -32,6 +33,7 @@ def clipped_texts(figure, dpi: int = 110) -> list[str]:
         if text.get_visible() and text.get_text().strip():
             drawn.append((text, renderer))
 
+    MontageFigure._stamps.clear()  # every text drawn as text, not copied from an earlier figure of the same layout
     with mock.patch.object(Text, "draw", record):
         pixels = render(figure, dpi)
     height, width = pixels.shape[:2]

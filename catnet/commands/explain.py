@@ -178,8 +178,8 @@ def _write_figures(out: Path, logdir, images, results, verdicts, stems, evaluati
     scales = figures.shared_scales({m: r.maps for m, r in results.items()}) if shared_scale else None
     with contextlib.ExitStack() as stack:
         writer = None
-        if logdir:
-            from catnet.tblog import EventWriter  # tensorboard's protos: 0.16 s to import, only when asked for
+        if logdir:  # tensorboard's protos take 0.16 s to import: only when asked for
+            from catnet.tblog import EventWriter
 
             writer = stack.enter_context(EventWriter(logdir))
         collect = stack.enter_context(freed_after_drawing())
