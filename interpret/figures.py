@@ -253,7 +253,7 @@ def overview_figure(images: np.ndarray, maps: np.ndarray, verdicts: Sequence[Ver
         label = scale_label(cut, signed, METHODS[method].unit)
         for index, line in enumerate(fit_lines(label, CAPTION_SIZE, 2 * (W + GAP) * SCALE - 4)):
             captions.append(Caption(line, W + GAP, canvas.shape[0] - BAR_ROOM + 2 + index * CAPTION_LINE_PX / SCALE,
-                                    2 * (W + GAP), size_pt=CAPTION_SIZE, from_left=True))
+                                    2 * (W + GAP), size_pt=CAPTION_SIZE, align="left"))
     montage = Montage(canvas, header_px=HEADER_LINE_PX * len(title) + 10, captions=captions)
     montage.figure.suptitle("\n".join(title), fontsize=TITLE_SIZE, y=1 - 3 / montage.height, va="top",
                             linespacing=1.3)

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.figure import Figure
 
-from interpret.montage import SCALE, Caption, Montage, enlarged, wrapped
+from interpret.montage import SCALE, Caption, Montage, enlarged, text_width, wrapped
 
 GAP = 4  # image pixels between tiles
 CAPTION_ROOM = 12  # image pixels under each tile of a strip for its caption
 GRID_CAPTION_ROOM = 16  # image pixels over each tile of a grid for a two-line caption
 GROUP_ROOM = 12  # image pixels over a strip's first row for the group names
 HEADER_LINE_PX = 17  # screen pixels per title line
+CAPTION_LINE_PX = 14  # screen pixels per caption line
 CAPTION_SIZE = 9  # points: about 12 px at DPI
 STRIP_CAPTION_SIZE = 8  # under 128 px tiles: '#123 non -12.34' fits
 TITLE_SIZE = 10
@@ -44,11 +45,14 @@ def tile_grid(images: np.ndarray, captions: Sequence[str], title: str, columns: 
         top = row * pitch_y + pitch_y - height
         canvas[top:top + height, column * pitch_x:column * pitch_x + width] = np.clip(image, 0, 1)
     lines = wrapped(title, TITLE_SIZE, canvas.shape[1] * scale + 8)
-    montage = Montage(canvas, header_px=HEADER_LINE_PX * len(lines) + 10, scale=scale)
+    burned = []  # each caption's lines drawn into the pixels over its tile, the last just above it
     for index, caption in enumerate(captions):
         row, column = divmod(index, columns)
-        montage.text(column * pitch_x + width / 2, row * pitch_y + pitch_y - height - 1, caption, ha="center",
-                     va="bottom", fontsize=CAPTION_SIZE, linespacing=1.1)
+        parts = caption.split("\n")
+        for line_index, line in enumerate(parts):
+            bottom = row * pitch_y + pitch_y - height - 1 - (len(parts) - 1 - line_index) * CAPTION_LINE_PX / scale
+            burned.append(Caption(line, column * pitch_x + width / 2, bottom, pitch_x, size_pt=CAPTION_SIZE, above=True))
+    montage = Montage(canvas, header_px=HEADER_LINE_PX * len(lines) + 10, scale=scale, captions=burned)
     montage.figure.suptitle("\n".join(lines), fontsize=TITLE_SIZE, y=1 - 4 / montage.height, va="top")
     return montage.figure
 
@@ -76,17 +80,20 @@ def image_strips(rows: Sequence[StripRow], title: str, groups: Sequence[str]) ->
         for left, image in zip(lefts, row.images):
             tile = image if image.dtype == np.uint8 else (np.clip(image, 0, 1) * 255).astype(np.uint8)
             mosaic[top:top + height, left:left + width] = tile
-    label_px = 12 + int(max(len(row.name) for row in rows) * 0.6 * CAPTION_SIZE * 100 / 72)  # the longest name fits
-    lines = wrapped(title, TITLE_SIZE, mosaic.shape[1] * SCALE + label_px)
+    # the unit names go in a white band left of the tiles, as wide as the longest needs
+    label = int(np.ceil((text_width(max((row.name for row in rows), key=len), CAPTION_SIZE) + 16) / SCALE))
+    mosaic = np.concatenate([np.full((mosaic.shape[0], label, 3), 255, dtype=np.uint8), mosaic], axis=1)
+    lefts = [label + left for left in lefts]
+    lines = wrapped(title, TITLE_SIZE, mosaic.shape[1] * SCALE)
     captions = [Caption(caption, left + width / 2, GROUP_ROOM + r * pitch_y + height + 1, width + GAP,
                         size_pt=STRIP_CAPTION_SIZE)
                 for r, row in enumerate(rows) for left, caption in zip(lefts, row.captions)]
-    montage = Montage(mosaic, header_px=HEADER_LINE_PX * len(lines) + 8, left_px=label_px, captions=captions)
+    captions += [Caption(row.name, label - 3, GROUP_ROOM + r * pitch_y + height / 2 - CAPTION_LINE_PX / SCALE / 2,
+                         label - 2, size_pt=CAPTION_SIZE, align="right") for r, row in enumerate(rows)]
+    montage = Montage(mosaic, header_px=HEADER_LINE_PX * len(lines) + 8, captions=captions)
     for g, name in enumerate(groups):
         first, last = lefts[g * group_size], lefts[(g + 1) * group_size - 1] + width
         montage.text((first + last) / 2, GROUP_ROOM - 2, name, ha="center", va="bottom", fontsize=TITLE_SIZE - 1)
-    for r, row in enumerate(rows):
-        montage.text(-3, GROUP_ROOM + r * pitch_y + height / 2, row.name, ha="right", va="center", fontsize=CAPTION_SIZE)
     montage.figure.suptitle("\n".join(lines), fontsize=TITLE_SIZE, y=1 - 4 / montage.height, va="top")
     return montage.figure
 

@@ -101,7 +101,7 @@ class Caption:
     colour: str = "black"
     size_pt: float = 8.0
     above: bool = False  # y is the caption's bottom edge instead of its top
-    from_left: bool = False  # x is the caption's left edge (its cell runs from x to x + width) instead of its centre
+    align: str = "middle"  # x is the caption's middle, or its "left" or "right" edge (its cell lies that way from x)
 
 
 class CaptionOverflow(ValueError):
@@ -121,6 +121,11 @@ def enlarged(tiles: np.ndarray, minimum: int = MIN_TILE) -> np.ndarray:
     64-pixel images, and a smaller one's captions would not fit under it."""
     factor = int(np.ceil(minimum / min(tiles.shape[1:3])))
     return tiles if factor <= 1 else np.repeat(np.repeat(tiles, factor, axis=1), factor, axis=2)
+
+
+def text_width(text: str, size_pt: float, dpi: int = DPI) -> float:
+    """How many pixels `text` takes at `size_pt`, as burn_captions draws it."""
+    return _font(round(size_pt * dpi / 72)).getlength(text)
 
 
 def fit_lines(text: str, size_pt: float, width_px: float, dpi: int = DPI) -> list[str]:
@@ -153,11 +158,11 @@ def burn_captions(pixels: np.ndarray, captions, scale: int, dpi: int = DPI) -> l
     for caption in captions:
         font = _font(round(caption.size_pt * dpi / 72))
         x, y = caption.x * scale, caption.y * scale
-        # left or middle, and the descender or ascender line at y
-        anchor = ("l" if caption.from_left else "m") + ("d" if caption.above else "t")
+        # left, middle or right, and the descender or ascender line at y
+        anchor = {"left": "l", "middle": "m", "right": "r"}[caption.align] + ("d" if caption.above else "t")
         box = draw.textbbox((x, y), caption.text, font=font, anchor=anchor)
-        cell = (x, x + caption.width * scale) if caption.from_left else (x - caption.width * scale / 2,
-                                                                         x + caption.width * scale / 2)
+        width = caption.width * scale
+        cell = {"left": (x, x + width), "middle": (x - width / 2, x + width / 2), "right": (x - width, x)}[caption.align]
         if box[0] < max(0, cell[0]) - 0.5 or box[2] > min(pixels.shape[1], cell[1]) + 0.5 or box[1] < 0 \
                 or box[3] > pixels.shape[0]:
             raise CaptionOverflow(f"caption {caption.text!r} spans {box}, more than its {caption.width * scale:g} px "
