@@ -32,6 +32,8 @@ from torch_impl.model import CatNet, as_rows, torch_dtype
 from torch_impl.sgd import PlainSGD
 from torch_impl.span import SpanForm, SpanStep
 
+COST_BLOCK = 256  # logits rows held between cost computations in a run stepped by hand (as numpy_impl.train)
+
 
 class Training:
     """Train a twin built from `initial` on X (n_x, m), Y (1, m) on `device`; `model` is the twin being trained."""
@@ -75,6 +77,8 @@ class Training:
 
     def run(self, on_log: LogCallback | None = None) -> TrainResult:
         """Every iteration; the costs stay on the device until a logged iteration reads them back."""
+        if self._by_hand is not None:
+            return self._run_by_hand(on_log)
         iterations, log_every = self.config.iterations, self.config.log_every
         checked = 0  # costs[:checked] are known to be finite
 
@@ -87,6 +91,26 @@ class Training:
                     on_log(iteration, float(costs[iteration]))
 
         self._costs = run_steps(self._step, iterations, after_step, device=self.device, graphable=True)
+        return self.result()
+
+    def _run_by_hand(self, on_log: LogCallback | None) -> TrainResult:
+        """run() on CPU in span form: each step's logits kept, costed a block at a time (at logged iterations and
+        every COST_BLOCK steps) with the kernels the per-step cost uses; a diverging run goes on to the block's end."""
+        iterations, log_every = self.config.iterations, self.config.log_every
+        m = self.span.Y_T.shape[1]
+        logits = torch.empty(min(iterations, COST_BLOCK), m, dtype=self.span.C.dtype)  # ZL rows not yet costed
+        costs = torch.empty(iterations, dtype=self.span.C.dtype)
+        first_pending = 0
+        for iteration in range(iterations):
+            logits[iteration - first_pending].copy_(self._by_hand.step()[0])
+            logged = should_log(iteration, iterations, log_every)
+            if logged or iteration - first_pending + 1 == len(logits):
+                costs[first_pending:iteration + 1] = self._by_hand.costs(logits[:iteration - first_pending + 1])
+                _check_costs(list(costs[first_pending:iteration + 1]), 0, iteration - first_pending, first_pending)
+                first_pending = iteration + 1
+            if logged and on_log is not None:
+                on_log(iteration, float(costs[iteration]))
+        self._costs = list(costs)
         return self.result()
 
     def steps(self) -> Iterator[StepState]:
@@ -137,10 +161,10 @@ def train(initial: Params, X: np.ndarray, Y: np.ndarray, config: TrainConfig, de
     return Training(initial, X, Y, config, device).run(on_log)
 
 
-def _check_costs(costs: list[torch.Tensor], start: int, upto: int) -> None:
-    """TrainingDiverged at the first non-finite cost in costs[start..upto]."""
+def _check_costs(costs: list[torch.Tensor], start: int, upto: int, offset: int = 0) -> None:
+    """TrainingDiverged at the first non-finite cost in costs[start..upto] (iteration numbers offset by `offset`)."""
     seen = torch.stack(costs[start : upto + 1])
     bad = (~torch.isfinite(seen)).nonzero()
     if len(bad):
         first_bad = int(bad[0])
-        raise TrainingDiverged(start + first_bad, float(seen[first_bad]))
+        raise TrainingDiverged(offset + start + first_bad, float(seen[first_bad]))
