@@ -91,8 +91,8 @@ class MontageFigure(Figure):
 
 @dataclass(frozen=True)
 class Caption:
-    """A line of text drawn into a montage's pixels: centred on x, its top (or bottom) at y, in montage coordinates;
-    it must fit in `width` montage pixels around x."""
+    """A line of text drawn into a montage's pixels at (x, y), in montage coordinates; it must fit its cell, `width`
+    montage pixels wide around x (or right or left of it, by `align`)."""
 
     text: str
     x: float
@@ -187,7 +187,7 @@ class Montage:
         # large array is made once, in bytes (a float montage scaled up was tens of MB of temporaries)
         as_bytes = canvas if canvas.dtype == np.uint8 else (canvas * 255).astype(np.uint8)
         pixels = np.repeat(np.repeat(as_bytes, scale, axis=0), scale, axis=1)  # (h*scale, w*scale, 3)
-        self.caption_boxes = burn_captions(pixels, captions, scale, dpi)  # in the montage's screen pixels
+        burn_captions(pixels, captions, scale, dpi)
         self.height, self.width = pixels.shape[0] + header_px + 4, pixels.shape[1] + left_px + right_px
         self.rows, self.left, self.scale = canvas.shape[0], left_px, scale
         self.figure = MontageFigure(figsize=(self.width / dpi, self.height / dpi), dpi=dpi)

@@ -59,7 +59,9 @@ def run(args) -> int:
           f"{model.flatten} pixel order, {model.params.dtype}", flush=True)
     with progress_bar(sections(len(model.layer_sizes) - 1), "analysing", "part") as bar:
         def said(name: str, result) -> None:
-            bar.write(_section(name, result, args.k, settings))  # above the bar, as each part finishes
+            lines = _section(name, result, args.k, settings)
+            if lines:
+                bar.write(lines)  # above the bar, as each part finishes
             bar.update(1)
 
         analysis = analyse(model, dataset, args.k, settings, on_section=said)
