@@ -22,6 +22,9 @@ def register(subparsers) -> None:
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="PATH", help="the page to write (.html)")
     parser.add_argument("--orders", default="planar,random-0", metavar="ORDER,...",
                         help="pixel orders trained beside the model's own for question 1")
+    parser.add_argument("--cnn", action="store_true",
+                        help="also train a small convolutional network on the images and on scrambled pixels, 3 seeds "
+                        "each, for contrast (about 15 s more)")
     parser.add_argument("--data", metavar="DIR", help="folder with the two .h5 files (else $CATNET_DATA, else ./datasets)")
     parser.set_defaults(run=run)
 
@@ -44,7 +47,7 @@ def run(args) -> int:
     steps = _Steps()
     with steps("model"):
         model, config, trained = _model(model, dataset)
-    page = _build(model, config, trained, dataset, others, steps)
+    page = _build(model, config, trained, dataset, others, steps, args.cnn)
     from catcore.outputs import atomic_path
 
     with atomic_path(out) as tmp:
@@ -112,7 +115,7 @@ def _model(model, dataset):
     return model, config, False
 
 
-def _build(model, config, trained: bool, dataset, others, steps) -> str:
+def _build(model, config, trained: bool, dataset, others, steps, cnn: bool) -> str:
     from catcore.flatten import flatten_order
     from catnet.page import render_page
     from compare.report import parity_summary
@@ -126,6 +129,14 @@ def _build(model, config, trained: bool, dataset, others, steps) -> str:
     cat = int(next(i for i in range(len(dataset.test)) if dataset.test.labels[i] == 1))
     columns = unrolling.image_as_columns(dataset, cat, (model.flatten,) + tuple(others))
     templates = unrolling.scrambled_templates(dataset, experiment)
+    convolution = None
+    if cnn:
+        from interpret.report.convolution import convolution_experiment
+
+        with steps("question 1: a convolutional network on the images and on scrambled pixels") as step:
+            convolution = convolution_experiment(dataset, scrambled=others[-1])
+            step.line = ", ".join(f"{name} mean test accuracy {convolution.test_accuracies(name).mean():.2f}"
+                                  for name in convolution.orders)
     with steps("question 2: every prediction as a sum over the training images") as step:
         evidence = learned.gather(model, dataset, order)
         votes = learned.votes(evidence, dataset, learned.default_picks(evidence, dataset))
@@ -146,7 +157,7 @@ def _build(model, config, trained: bool, dataset, others, steps) -> str:
 
     sections = [
         words.answers(experiment, evidence, votes, units, maps, maximised),
-        *words.question_one(experiment, columns, templates),
+        *words.question_one(experiment, columns, templates, convolution),
         *words.question_two(evidence, votes, mean, units, maps, maximised),
         words.parity(parity),
     ]
