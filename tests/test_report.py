@@ -130,3 +130,55 @@ def _open_in_chromium(page: Path) -> dict:
         "questions": [next((q for q in ("How can a network find strokes", "How can we see what it learned is a cat")
                             if q in text), text) for text in questions],
     }
+
+
+# ---------- the words follow the numbers ----------
+
+def _experiment(largest: float, dtype: str = "float32"):
+    from interpret.report.unrolling import OrderExperiment
+    from interpret.unroll import Equivalence, Mismatch, OrderRun
+
+    params = initialize((12, 3, 1), seed=1)
+    runs = tuple(OrderRun(name, np.array([0.7, 0.5]), params, params, 1.0, accuracy)
+                 for name, accuracy in (("course", 0.80), ("random-0", 0.78)))
+    mismatches = tuple(Mismatch(a.order, b.order, a.test_accuracy if a is b else 0.4, 0.7, 0.5) for a in runs for b in runs)
+    equivalence = Equivalence("random-0", (largest, 0.0), (0.0, 0.0), np.zeros(2), np.zeros(2), np.zeros((3, 12)),
+                              np.arange(12))
+    return OrderExperiment(TrainConfig(layers=(12, 3, 1), dtype=dtype), runs, mismatches, (equivalence,), 0.66,
+                           1e-4 if dtype == "float32" else 1e-12)
+
+
+def test_the_first_answer_claims_the_same_model_only_when_the_exact_check_holds():
+    from catnet.report_words import answer_one
+
+    exact, drifted = answer_one(_experiment(3e-6)), answer_one(_experiment(2e-2))
+    assert "the very same model" in exact and "within 3e-06" in exact
+    assert "the very same model" not in drifted and "2.0e-02" in drifted and "float32" in drifted
+    assert "0.80 with pixels in the course order" in exact and "falls to 0.40" in exact
+
+
+def test_the_maximisation_caption_follows_the_logits():
+    from catnet.report_words import _maximised_words
+    from interpret.report.attributions import Maximised
+
+    picture = None
+    assert "not a picture of a cat" in _maximised_words(Maximised(122.3, 12.0, 53.5, picture))
+    weaker = _maximised_words(Maximised(-1.8, 6.8, 2.0, picture))
+    assert "below the 6.8" in weaker and "high-contrast" not in weaker
+
+
+@pytest.mark.parametrize("real, scrambled, says", [
+    ((0.90, 0.88, 0.92), (0.70, 0.72, 0.68), "locality helps it here"),
+    ((0.70, 0.72, 0.68), (0.90, 0.88, 0.92), "did better on the scrambled pixels"),
+    ((0.76, 0.74, 0.78), (0.74, 0.76, 0.74), "locality shows little"),
+])
+def test_the_convolution_finding_follows_its_runs(real, scrambled, says):
+    from catnet.report_words import convolution_section
+    from interpret.report.convolution import ConvolutionExperiment, ConvolutionRun
+
+    runs = tuple(ConvolutionRun(order, seed, 1.0, accuracy, 0.1)
+                 for order, accuracies in (("course", real), ("random-0", scrambled))
+                 for seed, accuracy in enumerate(accuracies))
+    section = convolution_section(ConvolutionExperiment(runs, 10, "a small network", 209, 50))
+    text = " ".join(value for kind, value in section.parts if kind == "p")
+    assert says in text
