@@ -8,6 +8,7 @@ from catnet.cli import add_command
 
 DEFAULT_OUT = "report.html"
 PARITY_STEPS = 100  # the page's parity summary trains both twins this long; `catnet compare` runs the whole course
+SECTIONS = 6  # timed stages: the model, question 1, three of question 2, parity (--cnn adds one)
 
 
 def register(subparsers) -> None:
@@ -44,10 +45,13 @@ def run(args) -> int:
     started = time.perf_counter()
     model = _load(args.model, dataset) if args.model else None
     check_orders(model.flatten if model else TrainConfig().flatten, others, dataset.image_shape)
-    steps = _Steps()
-    with steps("model"):
-        model, config, trained = _model(model, dataset)
-    page = _build(model, config, trained, dataset, others, steps, args.cnn)
+    from catnet.progress import progress_bar
+
+    with progress_bar(SECTIONS + int(args.cnn), "report", "section") as bar:
+        steps = _Steps(bar)
+        with steps("model"):
+            model, config, trained = _model(model, dataset)
+        page = _build(model, config, trained, dataset, others, steps, args.cnn)
     from catcore.outputs import atomic_path
 
     with atomic_path(out) as tmp:
@@ -57,9 +61,10 @@ def run(args) -> int:
 
 
 class _Steps:
-    """Times each stage and prints a line as it finishes (a person sees progress, not a silent wait)."""
+    """Times each stage and prints a line as it finishes (a person sees progress, not a silent wait), above the bar."""
 
-    def __init__(self):
+    def __init__(self, bar):
+        self.bar = bar
         self.seconds: dict[str, float] = {}
         self.line: str | None = None
 
@@ -72,7 +77,12 @@ class _Steps:
             self.line = None
             yield self
             self.seconds[name] = time.perf_counter() - start
-            print(f"{name}: {self.line or 'done'} ({self.seconds[name]:.1f} s)", flush=True)
+            line = f"{name}: {self.line or 'done'} ({self.seconds[name]:.1f} s)"
+            if self.bar.disable:
+                print(line, flush=True)
+            else:
+                self.bar.write(line)
+            self.bar.update(1)
 
         return timed()
 
