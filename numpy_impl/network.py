@@ -92,6 +92,18 @@ def predict_proba(params: Params, X: np.ndarray) -> np.ndarray:
     return forward(params, X).AL
 
 
+def evaluate(params: Params, X: np.ndarray, Y: np.ndarray) -> tuple[float, float]:
+    """(cost, accuracy) on X (n_x, m), Y (1, m) from one forward pass.
+
+    A model whose outputs overflow gets a non-finite cost, silently: the
+    caller judges it (catcore.training.check_outcome) and says so in one line.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        fp = forward(params, X)
+        predictions = fp.AL > 0.5  # (1, m)
+        return cost(fp.Z[-1], Y), float(np.mean(predictions == (Y > 0.5)))
+
+
 def accuracy(params: Params, X: np.ndarray, Y: np.ndarray) -> float:
     """Fraction of examples whose 0.5-thresholded prediction equals the label."""
     predictions = predict_proba(params, X) > 0.5
