@@ -35,6 +35,8 @@ FLATTEN_HELP = f"{FLATTEN_COURSE}, {FLATTEN_PLANAR} or {FLATTEN_RANDOM_PREFIX}SE
 # Bounds that turn an absurd request into a one-line refusal instead of a MemoryError minutes later.
 MAX_ITERATIONS = 10**7  # the per-iteration cost history alone is 80 MB there; the course runs 2500
 MAX_MODEL_BYTES = 2**30  # the weights of one model (the course's: 2 MB); model files are read up to this, too
+MAX_IG_STEPS = 1600  # integrated gradients' Gauss-Legendre nodes solve an n x n eigenproblem: 1 s at 1600, 11 s at 3200
+MAX_AM_STEPS = 100_000  # activation maximisation keeps every step's z; it settles within a few hundred
 
 
 def is_seed(value) -> bool:

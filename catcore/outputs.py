@@ -358,9 +358,14 @@ def check_folder_can_be_made(what: str, folder: Path) -> None:
             raise CatnetError(f"cannot create {what} {folder}: {_reason(exc)}") from None
     if not stat.S_ISDIR(mode):
         raise CatnetError(f"cannot create {what} {folder}: {existing} is a file")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise CatnetError(f"{what} {existing} is not writable" if existing == folder
-                          else f"cannot create {what} {folder}: {existing} is not writable")
+    try:  # a real file, made and removed: os.access says yes to root on /proc and to a full quota alike
+        fd, probe = tempfile.mkstemp(prefix=".catnet-probe.", dir=existing)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise CatnetError((f"{what} {existing} is not writable" if existing == folder
+                           else f"cannot create {what} {folder}: {existing} is not writable")
+                          + f" ({_reason(exc)})") from None
 
 
 def _holds_current_folder(path: Path) -> bool:

@@ -227,7 +227,14 @@ positive_float = _number(float, lambda value: 0 < value < math.inf, "must be pos
 non_negative_float = _number(float, lambda value: 0 <= value < math.inf, "must be zero or more, and finite")
 positive_int = _number(int, lambda value: value > 0, "must be positive")
 seed = _number(int, is_seed, f"must be {SEED_HELP}")
-iteration_count = _number(int, lambda value: 0 < value <= MAX_ITERATIONS, f"must be from 1 to {MAX_ITERATIONS:,}")
+
+
+def int_from(low: int, high: int):
+    """An argparse type for a whole number from `low` to `high`: a flag's sane range, said before any work."""
+    return _number(int, lambda value: low <= value <= high, f"must be from {low:,} to {high:,}")
+
+
+iteration_count = int_from(1, MAX_ITERATIONS)
 MAX_TIMEOUT_SECONDS = 86400.0
 timeout_seconds = _number(float, lambda value: 0 < value <= MAX_TIMEOUT_SECONDS,
                           f"must be above 0 and at most {MAX_TIMEOUT_SECONDS:g} seconds (a day)")

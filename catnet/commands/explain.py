@@ -6,8 +6,15 @@ import sys
 import time
 from pathlib import Path
 
-from catcore.config import DEVICES, DTYPES
-from catnet.cli import add_command, cpu_threads, positive_float, positive_int, seed
+from catcore.config import DEVICES, DTYPES, MAX_IG_STEPS
+from catnet.cli import (
+    add_command,
+    cpu_threads,
+    int_from,
+    positive_float,
+    positive_int,
+    seed,
+)
 from catnet.progress import progress_bar
 from interpret.methods import BASELINES, METHODS, Settings
 
@@ -38,9 +45,9 @@ def register(subparsers) -> None:
     parser.add_argument("--data", metavar="DIR", help="folder with the two .h5 files (else $CATNET_DATA, else ./datasets)")
     parser.add_argument("--seed", type=seed, default=DEFAULTS.seed,
                         help="seed of the stochastic methods, the noise baseline, random orders and random weights")
-    parser.add_argument("--ig-steps", type=positive_int, default=DEFAULTS.ig_steps,
+    parser.add_argument("--ig-steps", type=int_from(1, MAX_IG_STEPS), default=DEFAULTS.ig_steps,
                         help="integrated-gradients steps; doubled per image (up to --ig-max-steps) while the completeness gap is too large")
-    parser.add_argument("--ig-max-steps", type=positive_int, default=DEFAULTS.ig_max_steps,
+    parser.add_argument("--ig-max-steps", type=int_from(1, MAX_IG_STEPS), default=DEFAULTS.ig_max_steps,
                         help="stop doubling here and warn if the gap is still too large")
     parser.add_argument("--ig-tolerance", type=positive_float, default=DEFAULTS.ig_tolerance,
                         help="acceptable |sum(map) - (F(x) - F(baseline))|, in logits")

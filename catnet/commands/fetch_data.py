@@ -22,9 +22,14 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from catcore.outputs import commit
+    from pathlib import Path
+
+    from catcore.config import DATA_FILES
+    from catcore.outputs import check_output_file, commit
     from catnet.fetch import fetch_dataset
 
+    for name in DATA_FILES.values():  # a folder or device where a file goes, an unwritable --dest: said now
+        check_output_file("--dest", Path(args.dest) / name)
     fetched_files = fetch_dataset(args.dest, mirror=args.mirror, timeout=args.timeout)
     commit()  # both files in place, together, before the lines that say so
     for fetched in fetched_files:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from catcore.config import MAX_AM_STEPS
 from catnet.cli import (
     add_command,
+    int_from,
     non_negative_float,
     positive_float,
     positive_int,
@@ -24,7 +26,7 @@ def register(subparsers) -> None:
     parser.add_argument("model", metavar="MODEL", help="a model file (.npz) written by catnet train --save")
     parser.add_argument("--data", metavar="DIR", help="folder with the two .h5 files (else $CATNET_DATA, else ./datasets)")
     parser.add_argument("--k", type=positive_int, default=5, help="images per unit in each strip (highest and lowest)")
-    parser.add_argument("--am-steps", type=positive_int, default=200, help="activation maximisation: gradient-ascent steps")
+    parser.add_argument("--am-steps", type=int_from(1, MAX_AM_STEPS), default=200, help="activation maximisation: gradient-ascent steps")
     parser.add_argument("--am-radius", type=positive_float, default=None,
                         help="activation maximisation: bound on ||x||_2; None: the median norm of a training image")
     parser.add_argument("--am-smoothness", type=non_negative_float, default=0.01,

@@ -112,9 +112,9 @@ def run(args) -> int:
 
     print(f"Train accuracy: {run_.train_accuracy:.4f}  ({_count(run_.train_accuracy, arrays.Y_train)})")
     print(f"Test accuracy:  {run_.test_accuracy:.4f}  ({_count(run_.test_accuracy, arrays.Y_test)})")
+    sys.stdout.write(_write_outputs(args, run_, dataset))
     print(f"Trained in {run_.train_seconds:.2f} s ({args.impl}, {config.dtype}, first layer {run_.result.first_layer}"
           + (f", {run_.backend.device}" if run_.backend else "") + ")", file=sys.stderr)
-    sys.stdout.write(_write_outputs(args, run_, dataset))
     return 0
 
 
