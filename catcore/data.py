@@ -88,9 +88,11 @@ def load_split(path: str | os.PathLike, prefix: str) -> Split:
             images = _dataset(f, f"{prefix}_set_x", path)
             labels = _dataset(f, f"{prefix}_set_y", path)
             _check_images(images.shape, images.dtype, path)
-            _check_label_layout(labels.shape, labels.dtype, images.shape[0], path)
+            _check_label_layout(labels.shape, labels.dtype, path)
             for dataset in (images, labels):
                 _check_storage(dataset, file_size, path)
+            if labels.size != images.shape[0]:
+                raise CatnetError(f"{path}: {images.shape[0]} images but {labels.size} labels")
             images, labels = np.asarray(images[()]), np.asarray(labels[()])
             classes = CLASS_NAMES
             if "list_classes" in f:
@@ -163,14 +165,12 @@ def _check_images(shape: tuple, dtype: np.dtype, path: Path) -> None:
         raise CatnetError(f"{path}: holds no images (shape {shape})")
 
 
-def _check_label_layout(shape: tuple, dtype: np.dtype, count: int, path: Path) -> None:
+def _check_label_layout(shape: tuple, dtype: np.dtype, path: Path) -> None:
     # copies in the wild store labels as (m,), (m, 1) or (1, m)
     if not (len(shape) == 1 or (len(shape) == 2 and 1 in shape)):
         raise CatnetError(f"{path}: labels must be shaped (m,) or (m, 1), got {shape}")
     if dtype.kind not in "biuf":
         raise CatnetError(f"{path}: labels must be numbers 0 and 1, got dtype {dtype}")
-    if int(np.prod(shape)) != count:
-        raise CatnetError(f"{path}: {count} images but {int(np.prod(shape))} labels")
 
 
 def _check_labels(labels: np.ndarray, path: Path) -> np.ndarray:

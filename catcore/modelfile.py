@@ -263,7 +263,7 @@ def _read_header(path: Path, stream, name: str) -> tuple[tuple[int, ...], _Decla
     except CatnetError:
         raise
     except DAMAGED as exc:
-        raise CatnetError(f"{path}: {name} is not a readable array ({_describe(exc)})") from None
+        raise CatnetError(f"{path}: {name} is damaged or no array ({_describe(exc)})") from None
     if dtype.hasobject:
         raise CatnetError(f"{path}: {name} holds Python objects; catnet reads plain numbers only")
     return tuple(int(n) for n in shape), _Declared(dtype, bool(fortran_order))
