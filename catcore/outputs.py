@@ -208,10 +208,6 @@ def commit() -> None:
         active.commit()
 
 
-def _current() -> Transaction | None:
-    return _ACTIVE.get()
-
-
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike):
     """Yield a temporary path beside `path`; it becomes `path` when the transaction commits (at once, outside one).
@@ -220,7 +216,7 @@ def atomic_path(path: str | os.PathLike):
     An OSError while writing (a full disk) becomes a one-line WriteFailed naming `path`.
     """
     path = Path(path)
-    active = _current()
+    active = _ACTIVE.get()
     try:
         if active is not None and active.holds(path):
             yield path
@@ -237,7 +233,7 @@ def atomic_path(path: str | os.PathLike):
 
 def staged_folder(path: str | os.PathLike) -> Path:
     """A temporary folder to fill; it replaces the folder `path` whole when the current transaction commits."""
-    active = _current()
+    active = _ACTIVE.get()
     if active is None:
         raise RuntimeError("staged_folder needs a transaction (catnet's command line opens one per command)")
     try:
@@ -248,7 +244,7 @@ def staged_folder(path: str | os.PathLike) -> Path:
 
 def new_folder(parent: str | os.PathLike, stem: str) -> Path:
     """parent/stem (or stem-2, ...), made now; removed again if the current transaction fails."""
-    active = _current()
+    active = _ACTIVE.get()
     try:
         if active is not None:
             return active.new_folder(parent, stem)
@@ -265,21 +261,6 @@ def _reason(exc: OSError) -> str:
 
 
 # --- checks before any work
-
-
-def ensure_dir(directory: str | os.PathLike) -> Path:
-    """Create `directory` (and parents) or fail with a one-line reason; inside a transaction, removed again on failure."""
-    directory = Path(directory) if str(directory) else Path(".")
-    check_folder_can_be_made("output folder", directory)
-    try:
-        active = _current()
-        if active is not None:
-            active.make_folders(directory)
-        else:
-            directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CatnetError(f"cannot create output folder {directory}: {_reason(exc)}") from None
-    return directory
 
 
 def check_output_file(flag: str, path: str | os.PathLike | None, *suffixes: str) -> Path | None:
