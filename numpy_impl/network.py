@@ -92,6 +92,20 @@ def predict_proba(params: Params, X: np.ndarray) -> np.ndarray:
     return forward(params, X).AL
 
 
+def overflowing_column(params: Params, X: np.ndarray) -> int | None:
+    """The first column of X (n_x, m) whose forward pass leaves the float range in some layer, else None.
+
+    A model's weights can all be finite and still so large that W @ A overflows:
+    its "probability" would then be a meaningless 0, 1 or nan.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        fp = forward(params, X)
+    bad = np.zeros(X.shape[1], dtype=bool)  # (m,)
+    for Z in fp.Z:
+        bad |= ~np.all(np.isfinite(Z), axis=0)
+    return int(np.flatnonzero(bad)[0]) if bad.any() else None
+
+
 def evaluate(params: Params, X: np.ndarray, Y: np.ndarray) -> tuple[float, float]:
     """(cost, accuracy) on X (n_x, m), Y (1, m) from one forward pass.
 

@@ -354,3 +354,16 @@ def test_any_damage_to_a_model_file_is_one_line_or_a_prediction(place, tmp_path,
         assert_refused(outcome, code=2)
         assert outcome.stdout == ""
 
+
+
+@pytest.mark.parametrize("command", ["predict", "explain", "neurons"])
+def test_finite_weights_so_large_the_network_overflows(place, tmp_path, command):
+    # every weight finite, yet W @ x leaves float64's range: a "probability" of 0, 1 or nan would be no answer
+    arrays = {name: np.full_like(array, 1e300) for name, array in model_arrays().items()}
+    path = write_npz(tmp_path / "m.npz", model_meta(), arrays)
+    argv = {"predict": ("predict", "--model", path, place / "photo.png"),
+            "explain": ("explain", "--model", path, "--data", place / "data", "--out", tmp_path / "out"),
+            "neurons": ("neurons", path, "--data", place / "data", "--out", tmp_path / "out", "--logdir", tmp_path / "tb")}
+    with untouched(tmp_path):
+        outcome = catnet(*argv[command])
+    assert_refused(outcome, "overflows", code=2)

@@ -83,6 +83,7 @@ def run(args) -> int:
             f"{args.model} was trained on {model_file.image_shape} images, the data holds {dataset.image_shape} images"
         )
     split_name, indices = parse_images(args.images, len(dataset.train), len(dataset.test))
+    _check_no_overflow(args.model, model_file, dataset.test if split_name == "test" else dataset.train, indices)
     if "occlusion" in methods and settings.occlusion_window > min(dataset.image_shape[:2]):
         raise CatnetError(f"occlusion needs images of at least {settings.occlusion_window} px, got {dataset.image_shape}")
     from torch_impl.device import resolve_device
@@ -112,6 +113,19 @@ def parse_images(text: str, train_size: int, test_size: int) -> tuple[str, list[
             f"image index {bad[0]} is out of range: the test set has {test_size} images, indices 0-{test_size - 1}"
         )
     return "test", list(dict.fromkeys(indices))
+
+
+def _check_no_overflow(path, model_file, split, indices) -> None:
+    """A model whose finite weights still overflow on these images would give meaningless maps: refused now."""
+    from catcore.errors import CatnetError
+    from catcore.flatten import flatten_order
+    from numpy_impl.network import overflowing_column
+
+    X = split.X(flatten_order(model_file.flatten, model_file.image_shape), model_file.params.dtype)  # (n_x, m)
+    bad = overflowing_column(model_file.params, X[:, indices])
+    if bad is not None:
+        raise CatnetError(f"{path}: its weights are so large that the network overflows on image {indices[bad]}; "
+                          "it is no trained catnet model")
 
 
 def _explain(args, model_file, dataset, split_name, indices, methods, settings, device, out: Path) -> int:
