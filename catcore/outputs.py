@@ -29,6 +29,7 @@ from pathlib import Path
 from catcore.errors import CatnetError, WriteFailed
 
 RESULT_SUFFIXES = (".png", ".json")  # what a result folder of catnet's holds: it may be replaced whole
+DESKTOP_LITTER = (".DS_Store", "Thumbs.db", "desktop.ini")  # what file browsers leave in a folder someone looked at
 NAME_MAX = 255  # bytes in one path component on Linux, macOS and Windows file systems
 _STAGING_EXTRA = len(".") + len(".") + 8 + len(".part")  # what mkstemp's prefix and suffix add to a name
 
@@ -125,9 +126,10 @@ class Transaction:
     def commit(self) -> None:
         """Rename every staged output onto its target, the last staged first (files inside a staged folder before it)."""
         try:
-            while self._staged:
-                _install(self._staged[-1])
-                self._staged.pop()
+            with _signals_held():  # Ctrl-C or SIGTERM between two renames would leave half the outputs new
+                while self._staged:
+                    _install(self._staged[-1])
+                    self._staged.pop()
         except OSError as exc:
             target = self._staged[-1].target
             self.discard()
@@ -379,4 +381,5 @@ def _replaceable(entry: os.DirEntry, suffixes: tuple[str, ...]) -> bool:
     name = entry.name
     return entry.is_file(follow_symlinks=False) and (
         Path(name).suffix.lower() in suffixes or (name.startswith(".") and name.endswith(".part"))
+        or name in DESKTOP_LITTER
     )

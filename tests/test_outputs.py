@@ -70,3 +70,13 @@ def test_staged_files_and_folders_take_the_umask(tmp_path, umask):
         os.umask(previous)
     assert stat.S_IMODE((tmp_path / "a.json").stat().st_mode) == 0o666 & ~umask
     assert stat.S_IMODE((tmp_path / "out").stat().st_mode) == 0o777 & ~umask
+
+
+def test_a_result_folder_someone_browsed_may_still_be_replaced(tmp_path):
+    from catcore.outputs import check_output_folder
+
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("test-000.png", "summary.json", ".DS_Store", "Thumbs.db", ".summary.json.abcd1234.part"):
+        (out / name).write_bytes(b"x")
+    assert check_output_folder("--out", out) == out
