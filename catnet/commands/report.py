@@ -52,10 +52,11 @@ def run(args) -> int:
         with steps("model"):
             model, config, trained = _model(model, dataset)
         page = _build(model, config, trained, dataset, others, steps, args.cnn)
-    from catcore.outputs import atomic_path
+    from catcore.outputs import atomic_path, commit
 
     with atomic_path(out) as tmp:
         tmp.write_text(page, encoding="utf-8")
+    commit()  # in place before the line that says so
     print(f"Wrote {out} ({len(page.encode()) / 1e6:.1f} MB) in {time.perf_counter() - started:.1f} s")
     return 0
 
