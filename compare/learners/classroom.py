@@ -137,7 +137,7 @@ def check_all_on_cluster(entries: tuple[Entry, ...], session: Session, scheduler
                 continue
             future = client.submit(run_job, job_for(source, session), inputs, session.limits, pure=False)
             pending[future] = (entry, source, started)
-        for future in dask_completed(list(pending)):
+        for future in dask_completed(list(pending), loop=client.loop):
             entry, source, started = pending[future]
             try:
                 blob, problem = future.result(), None

@@ -111,6 +111,11 @@ def _run_child(workdir: Path, tasks: list[str], limits: Limits) -> tuple[str, di
                     finished = position == len(phases)
                     current = current if finished else phases[position]
                     deadline = time.monotonic() + limits.timeout
+        if not finished:  # the channel closed: give the process a moment to end by itself, so its exit tells how
+            try:
+                process.wait(timeout=max(0.1, min(5.0, deadline - time.monotonic())))
+            except subprocess.TimeoutExpired:
+                return current, _ended(CRASHED, "the learner's code closed the channel its process reports on")
     finally:
         os.close(read_end)
         _stop(process)
@@ -139,6 +144,8 @@ def describe_exit(returncode: int | None) -> str:
         why = {"SIGKILL": " (the memory limit, or killed from outside?)", "SIGSEGV": " (a crash in native code)",
                "SIGXFSZ": " (it wrote more than the file-size limit)"}.get(name, "")
         return f"the process was killed by {name}{why}"
+    if returncode == 3:
+        return "the learner's code closed the channel its process reports on (exit status 3)"
     if returncode == 4:
         return "catnet's side of the process failed (exit status 4)"
     return f"the process ended with exit status {returncode} in the middle of it (os._exit?)"
