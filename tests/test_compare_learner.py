@@ -78,12 +78,15 @@ def test_either_initialisation_passes_when_nothing_says_which_notebook_it_is(tmp
     assert report.passed and report.context.expected_init is None
 
 
-@pytest.mark.parametrize("edits, found", [((), "(parameters, costs)"), (RETURNS_PARAMETERS_ONLY, "parameters (")])
+@pytest.mark.parametrize("edits, found", [((), "returns (parameters, costs)"),
+                                          (RETURNS_PARAMETERS_ONLY, "returns parameters (")])
 def test_both_returns_of_the_training_loops_pass_and_are_named(tmp_path, session, edits, found):
     report = check_path(write(tmp_path, "app.py", edited(*edits)), session)
     assert report.passed, report.first_failure
     assert check(report, "L_layer_model").found.startswith(found)
     assert check(report, "two_layer_model").found.startswith(found)
+    assert check(report, "L_layer_model").found.endswith("started from the Application helpers' (seed 1, randn / "
+                                                         "sqrt(n_prev)) initialisation")
 
 
 def test_a_loop_is_compared_from_the_start_it_drew_even_unseeded(tmp_path, session):

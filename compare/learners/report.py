@@ -68,9 +68,13 @@ def about(report: LearnerReport) -> list[str]:
         init = (f"initialize_parameters_deep must follow {INIT_NAMES[context.expected_init]}: {context.reason}"
                 if context.expected_init else "either initialisation convention is accepted: " + context.reason)
         lines.append(f"course: {course}; {init}")
-    found = [f"{function}: {text}" for function, text in report.found().items()]
-    if found:
-        lines.append("found: " + "; ".join(found))
+    for function, text in report.found().items():
+        if function.startswith("initialize"):
+            lines.append(f"found: {function} follows {text} initialisation")
+        elif function == "L_model_backward":
+            lines.append(f"found: {function} keys its dA as {text}")
+        else:
+            lines.append(f"found: {function} {text}")
     lines += [f"note: {note}" for note in report.notes]
     return lines
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from compare.learners import protocol as p
-from compare.learners.conventions import RETURN_NAMES
+from compare.learners.conventions import INIT_NAMES, RETURN_NAMES
+from compare.learners.course import APPLICATION_INIT, STEP_BY_STEP_INIT, TWO_LAYER_INIT
 from compare.learners.outputs import (
     agreement,
     compare,
@@ -85,7 +86,8 @@ def judge_loop(judge, function: str, outcome, checks: dict, source) -> FunctionC
         return FunctionCheck(function, DIFFERS, f"its start cannot be trained from: {problem}" + _blame(function, checks))
     comparisons = _compare_run(judge, start, value.get("costs"), params, returned_costs=returned[1]
                                if shape == "pair" else None)
-    check = _verdict(function, comparisons, note, RETURN_NAMES[shape])
+    found = f"returns {RETURN_NAMES[shape]}; {_start_name(judge, function, start) if not note else 'start not seen'}"
+    check = _verdict(function, comparisons, note, found)
     if check.failed:
         return FunctionCheck(function, check.status, check.detail + _blame(function, checks), check.comparisons,
                              found=check.found)
@@ -122,6 +124,19 @@ def _verdict(function: str, comparisons: list[Comparison], note: str, found: str
     if all(c.passed for c in comparisons):
         return FunctionCheck(function, AGREES, agreement(comparisons) + note, tuple(comparisons), found=found)
     return FunctionCheck(function, DIFFERS, difference(comparisons) + note, tuple(comparisons), found=found)
+
+
+def _start_name(judge, function: str, start: dict) -> str:
+    """Which course initialisation the loop's start is, if any (a loop may call a helper that is not the course's)."""
+    if function == "two_layer_model":
+        known = {TWO_LAYER_INIT: judge.plan.tasks["initialize_parameters"].expected}
+    else:
+        known = {APPLICATION_INIT: judge.plan.init_conventions[p.APPLICATION],
+                 STEP_BY_STEP_INIT: judge.plan.init_conventions[p.STEP_BY_STEP]}
+    for init, expected in known.items():
+        if all(c.passed for c in compare_leaves(start, expected, parameter_leaves(len(expected) // 2), judge.step)):
+            return f"started from {INIT_NAMES[init]} initialisation"
+    return "started from parameters no course initialisation draws"
 
 
 def _numbers(values) -> np.ndarray | str:
