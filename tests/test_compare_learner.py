@@ -231,3 +231,11 @@ def test_functions_not_found_say_why_that_is_fine(tmp_path, session):
 
 def test_old_dA_keys_in_the_step_by_step_edits_are_the_courses_three_lines():
     assert len(OLD_DA_KEYS) == 3  # the exact difference between dnn_app_utils_v2 and _v3
+
+
+def test_a_loop_that_computes_its_cost_twice_an_iteration_is_still_compared_cost_by_cost(tmp_path, session):
+    source = edited(("        cost = compute_cost(AL, Y)\n        grads = L_model_backward",
+                     "        cost = compute_cost(AL, Y)\n        shown = compute_cost(AL, Y)\n        grads = L_model_backward"))
+    report = check_path(write(tmp_path, "twice.py", source), session)
+    loop = check(report, "L_layer_model")
+    assert loop.status == "agrees" and loop.comparisons[0].name == "cost, iterations 0-3"

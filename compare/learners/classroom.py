@@ -21,7 +21,7 @@ from pathlib import Path
 from catcore.errors import CatnetError
 from compare.learners.check import Session, check_path, job_for, report_for
 from compare.learners.conventions import context_of
-from compare.learners.runner import run_job
+from compare.learners.runner import run_job, stop_all
 from compare.learners.source import SUFFIXES, read_source
 from compare.learners.verdict import LearnerReport
 
@@ -104,12 +104,18 @@ def check_all(entries: tuple[Entry, ...], session: Session, jobs: int,
               on_report: Callable[[Entry, LearnerReport], None]) -> dict[Path, LearnerReport]:
     """Each file checked on this machine, `jobs` at a time."""
     reports = {}
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
         futures = {pool.submit(check_path, entry.path, session): entry for entry in entries}
         for future in as_completed(futures):
             entry = futures[future]
             reports[entry.path] = future.result()
             on_report(entry, reports[entry.path])
+    except BaseException:  # Ctrl-C, or catnet's own error: drop the queued files and end the running children
+        pool.shutdown(wait=False, cancel_futures=True)
+        stop_all()
+        raise
+    pool.shutdown()
     return reports
 
 

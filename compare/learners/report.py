@@ -100,7 +100,8 @@ def file_line(report: LearnerReport, counted: bool = True) -> str:
     """One line for a file of a class: its verdict, its path, and what differs or how much agrees."""
     label = file_verdict(report, counted)
     if report.passed:
-        said = f"{len(report.checked)} graded function{'s' if len(report.checked) != 1 else ''} agree"
+        count = len(report.checked)
+        said = f"{count} graded function{'s agree' if count != 1 else ' agrees'}"
     elif label == NOTHING:
         said = f"{report.first_failure} (not counted)"
     else:

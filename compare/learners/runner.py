@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -30,6 +31,8 @@ from compare.learners.protocol import LOAD
 
 TIMED_OUT, CRASHED = "timed out", "crashed"
 MAX_RESULT_JSON = 32 << 20
+_RUNNING: set[subprocess.Popen] = set()  # every child alive now, so an interrupted class run can end them all
+_RUNNING_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,8 @@ def _run_child(workdir: Path, tasks: list[str], limits: Limits) -> tuple[str, di
         )
     finally:
         os.close(write_end)
+    with _RUNNING_LOCK:
+        _RUNNING.add(process)
     phases = [LOAD, *tasks]
     current, deadline, finished, pending = LOAD, time.monotonic() + limits.timeout, False, b""
     try:
@@ -134,6 +139,19 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         pass
+    with _RUNNING_LOCK:
+        _RUNNING.discard(process)
+
+
+def stop_all() -> None:
+    """End every child still running (an interrupted class run): their files get no verdict."""
+    with _RUNNING_LOCK:
+        running = list(_RUNNING)
+    for process in running:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def describe_exit(returncode: int | None) -> str:

@@ -57,8 +57,8 @@ def judge_compose(judge, outcome, checks: dict, defined: set[str]) -> FunctionCh
         return FunctionCheck(p.TRAINING, outcome.status, outcome.error[2])
     start = judge.plan.tasks[p.TRAINING].args[2]
     value = outcome.value if isinstance(outcome.value, dict) else {}
-    comparisons = _compare_run(judge, start, value.get("costs"), value.get("returned"))
-    return _verdict(p.TRAINING, comparisons, "")
+    comparisons, note = _compare_run(judge, start, value.get("costs"), value.get("returned"))
+    return _verdict(p.TRAINING, comparisons, note)
 
 
 def judge_loop(judge, function: str, outcome, checks: dict, source) -> FunctionCheck:
@@ -84,31 +84,31 @@ def judge_loop(judge, function: str, outcome, checks: dict, source) -> FunctionC
     problem = _start_problem(start, dims)
     if problem:
         return FunctionCheck(function, DIFFERS, f"its start cannot be trained from: {problem}" + _blame(function, checks))
-    comparisons = _compare_run(judge, start, value.get("costs"), params, returned_costs=returned[1]
-                               if shape == "pair" else None)
+    comparisons, run_note = _compare_run(judge, start, value.get("costs"), params,
+                                         returned_costs=returned[1] if shape == "pair" else None)
     found = f"returns {RETURN_NAMES[shape]}; {_start_name(judge, function, start) if not note else 'start not seen'}"
-    check = _verdict(function, comparisons, note, found)
+    check = _verdict(function, comparisons, note + run_note, found)
     if check.failed:
         return FunctionCheck(function, check.status, check.detail + _blame(function, checks), check.comparisons,
                              found=check.found)
     return check
 
 
-def _compare_run(judge, start: dict, costs, params, returned_costs=None) -> list[Comparison]:
+def _compare_run(judge, start: dict, costs, params, returned_costs=None) -> tuple[list[Comparison], str]:
+    """The loop's costs and final parameters against the twin's from `start`, and a note on what was not compared."""
     reference_costs, reference_params = judge.references.training(start)
     steps = len(reference_costs)
     tolerance = judge.trajectory
-    comparisons = []
+    comparisons, notes = [], []
     watched = _numbers(costs)
     if isinstance(watched, str):
         comparisons.append(Comparison("cost", (), "-", tolerance, passed=False, problem=watched))
-    elif len(watched):
-        if len(watched) != steps:
-            comparisons.append(Comparison(f"cost, iterations 0-{steps - 1}", (len(watched),), "float64", tolerance,
-                                          passed=False, problem=f"compute_cost was called {len(watched)} times "
-                                          f"in {steps} iterations"))
-        else:
-            comparisons.append(compare(f"cost, iterations 0-{steps - 1}", watched, reference_costs, tolerance))
+    elif len(watched) and len(watched) % steps == 0:  # once an iteration; or k times, on the same parameters (to print it, say)
+        per_iteration = watched[:: len(watched) // steps]
+        comparisons.append(compare(f"cost, iterations 0-{steps - 1}", per_iteration, reference_costs, tolerance))
+    elif len(watched):  # not once an iteration: which value belongs to which iteration is a guess, so none is made
+        notes.append(f"compute_cost ran {len(watched)} times in {steps} iterations, so only the final parameters "
+                     "were compared")
     elif returned_costs is not None:  # the loop works the cost out itself: its own record, every 100th
         recorded = _numbers(returned_costs)
         if isinstance(recorded, str) or not len(recorded):
@@ -117,7 +117,7 @@ def _compare_run(judge, start: dict, costs, params, returned_costs=None) -> list
         else:
             comparisons.append(compare("costs returned", recorded[:1], reference_costs[:1], tolerance))
     comparisons += compare_leaves(params, reference_params, parameter_leaves(len(reference_params) // 2), tolerance)
-    return comparisons
+    return comparisons, "".join(f" ({note})" for note in notes)
 
 
 def _verdict(function: str, comparisons: list[Comparison], note: str, found: str | None = None) -> FunctionCheck:
