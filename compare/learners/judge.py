@@ -98,6 +98,8 @@ class Judge:
         self.plan, self.references, self.step, self.trajectory = plan, references, step, trajectory
 
     def checks(self, source: LearnerSource, context: Context, outcomes: dict[str, Outcome]) -> list[FunctionCheck]:
+        lost = Outcome(CRASHED, error=(CRASHED, "no result came back", "no result came back"))
+        outcomes = {task: outcomes.get(task, lost) for task in (p.LOAD, *p.TASKS)}
         load = outcomes[p.LOAD].value
         defined = set(load.get("defined", [])) if isinstance(load, dict) else set()
         provenance = load.get("provenance", {}) if isinstance(load, dict) else {}
@@ -106,12 +108,12 @@ class Judge:
             tasks = [task for task in p.TASKS if p.function_of(task) == function]
             if function not in defined:
                 checks[function] = _not_found(function, source, context, provenance)
-            elif any(outcomes.get(t) and outcomes[t].status in (TIMED_OUT, CRASHED) for t in tasks):
-                task = next(t for t in tasks if outcomes.get(t) and outcomes[t].status in (TIMED_OUT, CRASHED))
+            elif any(outcomes[t].status in (TIMED_OUT, CRASHED) for t in tasks):
+                task = next(t for t in tasks if outcomes[t].status in (TIMED_OUT, CRASHED))
                 checks[function] = FunctionCheck(function, outcomes[task].status, outcomes[task].error[2])
             else:
                 checks[function] = self._judge(function, outcomes, context, checks, source)
-        checks[p.TRAINING] = judge_compose(self, outcomes.get(p.TRAINING), checks, defined)
+        checks[p.TRAINING] = judge_compose(self, outcomes[p.TRAINING], checks, defined)
         order = list(p.STEP_BY_STEP_FUNCTIONS) + [p.TRAINING] + list(p.APPLICATION_FUNCTIONS)
         return [checks[name] for name in order]
 
