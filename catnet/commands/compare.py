@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from pathlib import Path
@@ -45,7 +46,7 @@ def register(subparsers) -> None:
     parser.add_argument("--training-steps", type=positive_int, default=30,
                         help="--against: iterations of each training loop checked (the file's own and catnet's over "
                         "its step functions)")
-    parser.add_argument("--jobs", type=positive_int, default=None,
+    parser.add_argument("--jobs", type=positive_int, default=argparse.SUPPRESS,
                         help="--against: files checked at once (default: the cores this process may use)")
     parser.add_argument("--timeout", type=positive_float, default=60.0,
                         help="--against: seconds each function may run (and loading a file may take)")
@@ -112,7 +113,7 @@ def _validate(args, config) -> None:
         if args.scheduler and "://" not in args.scheduler:
             raise CatnetError(f"--scheduler expects a Dask address such as tcp://HOST:8786, got {args.scheduler!r}")
     else:
-        for flag, given in (("--csv", args.csv), ("--scheduler", args.scheduler), ("--jobs", args.jobs)):
+        for flag, given in (("--csv", args.csv), ("--scheduler", args.scheduler), ("--jobs", hasattr(args, "jobs"))):
             if given:
                 raise CatnetError(f"{flag} belongs to --against")
 
@@ -156,7 +157,7 @@ def _check_learners(args, config, arrays, policy, device, environment) -> int:
 
     entries = args.found.entries
     single = len(entries) == 1 and entries[0].named
-    jobs = args.jobs or default_jobs()
+    jobs = getattr(args, "jobs", None) or default_jobs()
     started = time.perf_counter()
     with open_session(config, arrays.X_train, arrays.Y_train, policy, Limits(args.timeout, args.memory),
                       args.training_steps, device) as session:

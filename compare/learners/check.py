@@ -64,13 +64,21 @@ def job_for(source: LearnerSource, session: Session) -> Job:
 
 
 def check_path(path: str | Path, session: Session) -> LearnerReport:
-    """Read, run and judge one file here (the child process runs on this machine)."""
+    """Read, run and judge one file here (the child process runs on this machine).
+
+    A failure of catnet's own on one file becomes that file's verdict, so it
+    cannot sink the rest of a class; it says so, and the file counts as not agreeing.
+    """
     started = time.perf_counter()
     source = read_source(path)
     if source.problem is not None:
         return report_for(source, None, None, session, time.perf_counter() - started)
-    blob = run_job(job_for(source, session), session.inputs_path, session.limits)
-    return report_for(source, context_of(source), blob, session, time.perf_counter() - started)
+    try:
+        blob = run_job(job_for(source, session), session.inputs_path, session.limits)
+        return report_for(source, context_of(source), blob, session, time.perf_counter() - started)
+    except Exception as exc:  # noqa: BLE001 -- reported against the file, with what failed
+        return report_for(source, None, None, session, time.perf_counter() - started,
+                          f"could not be checked: catnet failed on it ({type(exc).__name__}: {exc})")
 
 
 def report_for(source: LearnerSource, context: Context | None, blob: bytes | None, session: Session,

@@ -149,8 +149,12 @@ def check_all_on_cluster(entries: tuple[Entry, ...], session: Session, scheduler
                 blob, problem = future.result(), None
             except Exception as exc:  # the worker died or lost the task: that file, not the class, fails
                 blob, problem = None, f"could not be run on the cluster ({type(exc).__name__}: {exc})"
-            reports[entry.path] = report_for(source, context_of(source), blob, session,
-                                             time.perf_counter() - started, problem)
+            try:
+                reports[entry.path] = report_for(source, context_of(source), blob, session,
+                                                 time.perf_counter() - started, problem)
+            except Exception as exc:  # noqa: BLE001 -- catnet's own failure on one file is that file's verdict
+                reports[entry.path] = report_for(source, None, None, session, time.perf_counter() - started,
+                                                 f"could not be checked: catnet failed on it ({type(exc).__name__}: {exc})")
             on_report(entry, reports[entry.path])
     finally:
         client.close()
