@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from catnet.cli import add_command, positive_float, positive_int
+from catnet.cli import add_command, positive_float, positive_int, seed
 from catnet.commands.train import (
     add_config_arguments,
     add_torch_arguments,
@@ -59,7 +59,7 @@ def register(subparsers) -> None:
     parser.add_argument("--span-check", action="store_true",
                         help="also train the NumPy reference in primal and in span form (float64) and compare them "
                         "step by step; costs one primal run (about 25 s on the course's data)")
-    parser.add_argument("--gradcheck-seed", type=int, default=0, help="seed of the coordinates the gradient check samples")
+    parser.add_argument("--gradcheck-seed", type=seed, default=0, help="seed of the coordinates the gradient check samples")
     parser.add_argument("--json", metavar="PATH", help="write everything, machine-readable (.json)")
     parser.add_argument("--markdown", metavar="PATH", help="write the report as Markdown (.md)")
     parser.add_argument("--logdir", metavar="DIR", help="TensorBoard: both cost curves and the difference curves")
@@ -90,13 +90,12 @@ def run(args) -> int:
 def _validate(args, config) -> None:
     """Every flag checked before any computing, so a bad one never leaves half an output behind."""
     from catcore.errors import CatnetError
-    from catcore.outputs import check_output_file, ensure_dir
+    from catcore.outputs import check_folder, check_output_file
 
     check_output_file("--json", args.json, ".json")
     check_output_file("--markdown", args.markdown, ".md", ".markdown")
-    if args.logdir:
-        ensure_dir(args.logdir)
     check_output_file("--csv", args.csv, ".csv")
+    check_folder("--logdir", args.logdir)
     if args.against:
         from compare.learners.classroom import find_files
 
@@ -136,9 +135,10 @@ def _check_twins(args, config, arrays, policy, device, environment) -> int:
                             on_step=lambda key, step: bar.update(1))
     blocks, summary = parity_blocks(report), parity_summary(report)
     sys.stdout.write(render_text(blocks, summary, color=sys.stdout.isatty()))
-    _write(args, parity_document(report), lambda: render_markdown(blocks, summary))
+    written = _write(args, parity_document(report), lambda: render_markdown(blocks, summary))
     if args.logdir:
-        print(f"Wrote TensorBoard runs under {_write_tensorboard(args.logdir, report)}")
+        written.append(f"Wrote TensorBoard runs under {_write_tensorboard(args.logdir, report)}")
+    _commit_and_tell(written)
     return 0 if report.passed or not policy.judged else 1
 
 
@@ -186,24 +186,37 @@ def _check_learners(args, config, arrays, policy, device, environment) -> int:
     settings = {"training_steps": args.training_steps, "timeout_seconds": args.timeout, "memory_mib": args.memory,
                 "jobs": None if args.scheduler else jobs, "scheduler": args.scheduler, "layers": list(config.layers),
                 "learning_rate": config.learning_rate}
-    _write(args, layout.class_document(ordered, environment, settings), lambda: render_markdown(blocks, summary))
+    written = _write(args, layout.class_document(ordered, environment, settings), lambda: render_markdown(blocks, summary))
     if args.csv:
         from catnet.reports import write_csv
 
         write_csv(args.csv, layout.CSV_COLUMNS, [layout.csv_row(report, counted) for report, counted in ordered])
-        print(f"Wrote {args.csv}")
+        written.append(f"Wrote {args.csv}")
+    _commit_and_tell(written)
     return 0 if all(report.passed for report, counted in ordered if counted) else 1
 
 
-def _write(args, document: dict, markdown) -> None:
+def _write(args, document: dict, markdown) -> list[str]:
+    """Stage --json and --markdown (catcore.outputs commits them with the rest); returns the lines that tell of them."""
     from catnet.reports import write_json, write_text
 
+    written = []
     if args.json:
         write_json(args.json, document)
-        print(f"Wrote {args.json}")
+        written.append(f"Wrote {args.json}")
     if args.markdown:
         write_text(args.markdown, markdown())
-        print(f"Wrote {args.markdown}")
+        written.append(f"Wrote {args.markdown}")
+    return written
+
+
+def _commit_and_tell(written: list[str]) -> None:
+    """Every output in place, all together, before the lines that say so."""
+    from catcore.outputs import commit
+
+    commit()
+    for line in written:
+        print(line)
 
 
 def _write_tensorboard(logdir: str, report) -> Path:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from catnet.cli import add_command, non_negative_float, positive_float, positive_int
+from catcore.config import MAX_AM_STEPS
+from catnet.cli import (
+    add_command,
+    int_from,
+    non_negative_float,
+    positive_float,
+    positive_int,
+    seed,
+)
 
 
 def register(subparsers) -> None:
@@ -18,12 +26,12 @@ def register(subparsers) -> None:
     parser.add_argument("model", metavar="MODEL", help="a model file (.npz) written by catnet train --save")
     parser.add_argument("--data", metavar="DIR", help="folder with the two .h5 files (else $CATNET_DATA, else ./datasets)")
     parser.add_argument("--k", type=positive_int, default=5, help="images per unit in each strip (highest and lowest)")
-    parser.add_argument("--am-steps", type=positive_int, default=200, help="activation maximisation: gradient-ascent steps")
+    parser.add_argument("--am-steps", type=int_from(1, MAX_AM_STEPS), default=200, help="activation maximisation: gradient-ascent steps")
     parser.add_argument("--am-radius", type=positive_float, default=None,
                         help="activation maximisation: bound on ||x||_2; None: the median norm of a training image")
     parser.add_argument("--am-smoothness", type=non_negative_float, default=0.01,
                         help="activation maximisation: weight of the sum of squared neighbour differences")
-    parser.add_argument("--am-seed", type=int, default=0, help="activation maximisation: seed of the random start")
+    parser.add_argument("--am-seed", type=seed, default=0, help="activation maximisation: seed of the random start")
     parser.add_argument("--out", default="out/neurons", metavar="DIR", help="write the PNG figures and summary.json here")
     parser.add_argument("--logdir", default="runs/neurons", metavar="DIR",
                         help="write the figures and the hidden-layer embedding for TensorBoard here")
@@ -33,11 +41,12 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from catcore.data import load_dataset
     from catcore.modelfile import load_model
-    from catcore.outputs import ensure_dir
+    from catcore.outputs import check_folder, check_output_folder
     from interpret.figures_neurons import neurons_figures
     from interpret.maximize import MaximizeSettings
     from interpret.neurons import analyse, check_inputs, default_radius, summary
 
+    out, logdir = check_output_folder("--out", args.out), check_folder("--logdir", args.logdir)
     model = load_model(args.model)
     dataset = load_dataset(args.data)
     order = check_inputs(model, dataset, args.k)
@@ -47,7 +56,6 @@ def run(args) -> int:
         smoothness=args.am_smoothness,
         seed=args.am_seed,
     )
-    out, logdir = ensure_dir(args.out), ensure_dir(args.logdir)
 
     analysis = analyse(model, dataset, args.k, settings)
     figures = neurons_figures(analysis, dataset)
@@ -82,16 +90,18 @@ def _report(args, model, analysis) -> str:
 
 def _write(out: Path, logdir: Path, figures: dict, document: dict, analysis) -> None:
     from catcore.config import CLASS_NAMES
+    from catcore.outputs import commit, staged_folder
     from catnet.figfiles import render, save_png
     from catnet.reports import write_json
-    from catnet.tblog import EventWriter
+    from catnet.tblog import EventWriter, new_run_dir
 
     pixels = {name: render(figure) for name, figure in figures.items()}  # drawn once, for both outputs
+    # the folder is filled aside and replaces --out whole at the end: an interrupted run leaves the last one intact
+    staged, run_dir = staged_folder(out), new_run_dir(logdir, "neurons")
     for name, image in pixels.items():
-        save_png(out / f"{name}.png", image)
-    write_json(out / "summary.json", document)
-    print(f"Wrote {len(figures)} figures and summary.json to {out}")
-    with EventWriter(logdir) as writer:
+        save_png(staged / f"{name}.png", image)
+    write_json(staged / "summary.json", document)
+    with EventWriter(run_dir) as writer:
         for name, image in pixels.items():
             writer.image(f"neurons/{name}", image, step=0)
         hidden = analysis.hidden
@@ -108,5 +118,7 @@ def _write(out: Path, logdir: Path, figures: dict, document: dict, analysis) -> 
                 header=["split", "index", "label", "prediction", "p_cat"],
                 images=hidden.images,
             )
+    commit()
+    print(f"Wrote {len(figures)} figures and summary.json to {out}")
     print("Wrote TensorBoard figures" + (" and the hidden-layer embedding" if analysis.hidden is not None else "")
-          + f" to {logdir} (tensorboard --logdir {logdir})")
+          + f" to {run_dir} (tensorboard --logdir {logdir})")
