@@ -35,6 +35,7 @@ COMMANDS = (
     ("explain", "catnet.commands.explain"),
     ("neurons", "catnet.commands.neurons"),
     ("unroll", "catnet.commands.unroll"),
+    ("report", "catnet.commands.report"),
     ("bench", "catnet.commands.bench"),
 )
 

@@ -60,6 +60,9 @@ class Equivalence:
     weight_differences: tuple[float, ...]  # per layer: ||W_l - W_l_ref||_F / ||W_l_ref||_F
     bias_differences: tuple[float, ...]  # per layer, the same for b_l
     cost_differences: np.ndarray  # (iterations,) |cost - cost_ref| at each iteration
+    costs: np.ndarray  # (iterations,) the permuted run's own costs
+    W1: np.ndarray  # (n_1, n_x) the permuted run's trained W1, in its own (permuted) column order
+    relative_permutation: np.ndarray  # (n_x,) rel: W1 here is the reference's W1[:, rel] to rounding
 
     @property
     def cost_difference(self) -> float:
@@ -165,6 +168,9 @@ def permutation_equivalence(dataset: Dataset, config: TrainConfig, reference: Or
         ),
         bias_differences=tuple(relative_difference(layer.b, ref.b) for layer, ref in zip(trained, reference.params.layers)),
         cost_differences=np.abs(result.costs - reference.costs),
+        costs=result.costs,
+        W1=trained[0].W,
+        relative_permutation=rel,
     )
 
 
