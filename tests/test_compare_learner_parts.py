@@ -161,3 +161,28 @@ def test_the_release_is_read_off_the_imports(tmp_path, imports, release):
 def test_a_killed_child_is_described_by_its_signal():
     assert describe_exit(-signal.SIGKILL) == "the process was killed by SIGKILL (the memory limit, or killed from outside?)"
     assert describe_exit(0) == "the process ended with exit status 0 in the middle of it (os._exit?)"
+
+
+def test_reading_sources_and_results_waits_for_the_ast_lock(tmp_path):
+    """CPython 3.11's AST constructor is not thread-safe (gh-106905): the class runner's threads parse sources and
+    read .npy headers (np.load -> ast.literal_eval) only while holding one lock."""
+    import threading
+
+    import numpy as np
+
+    from compare.learners.codec import AST_LOCK, read_npz
+    from compare.learners.source import parse
+
+    np.savez(tmp_path / "a.npz", x=np.arange(3))
+    done = []
+    with AST_LOCK:
+        workers = [threading.Thread(target=lambda: done.append(read_npz(tmp_path / "a.npz"))),
+                   threading.Thread(target=lambda: done.append(parse("x = 1")))]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=0.3)
+        assert done == []  # both wait while the lock is held
+    for worker in workers:
+        worker.join(timeout=10)
+    assert len(done) == 2

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import numbers
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -168,10 +169,22 @@ def to_npz_bytes(arrays: dict[str, np.ndarray], document: dict) -> bytes:
     return buffer.getvalue()
 
 
+# CPython 3.11 builds Python AST objects with one interpreter-wide recursion counter (gh-106905): two threads
+# doing so at once fail with "SystemError: AST constructor recursion depth mismatch". The class runner's threads
+# reach it through ast.parse (reading a learner's source) and through np.load, which reads every .npy header with
+# ast.literal_eval; each of those holds this lock.
+AST_LOCK = threading.Lock()
+
+
+def read_npz(file) -> dict[str, np.ndarray]:
+    """Every array of an .npz (a path or a file object), never unpickling, the .npy headers read under AST_LOCK."""
+    with AST_LOCK, np.load(file, allow_pickle=False) as archive:
+        return {name: archive[name] for name in archive.files}
+
+
 def from_npz_bytes(blob: bytes) -> tuple[dict, dict[str, np.ndarray]]:
     """(document, arrays) back from `to_npz_bytes`; never unpickles."""
-    with np.load(io.BytesIO(blob), allow_pickle=False) as archive:
-        arrays = {name: archive[name] for name in archive.files}
+    arrays = read_npz(io.BytesIO(blob))
     document = json.loads(arrays.pop("document").tobytes().decode())
     if not isinstance(document, dict):
         raise ValueError("the document is not an object")

@@ -24,9 +24,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
-
-from compare.learners.codec import to_npz_bytes
+from compare.learners.codec import read_npz, to_npz_bytes
 from compare.learners.protocol import LOAD
 
 TIMED_OUT, CRASHED = "timed out", "crashed"
@@ -187,9 +185,7 @@ def _pack(results: Path, tasks: list[str], abnormal: dict[str, dict]) -> bytes:
             if json_path.stat().st_size > MAX_RESULT_JSON:
                 raise ValueError("too large")
             document = json.loads(json_path.read_text())
-            with np.load(npz_path, allow_pickle=False) as archive:
-                for name in archive.files:
-                    arrays[f"{task}/{name}"] = archive[name]
+            arrays.update((f"{task}/{name}", array) for name, array in read_npz(npz_path).items())
             outcomes[task] = document
         except (OSError, ValueError, UnicodeDecodeError) as exc:
             outcomes[task] = _ended(CRASHED, f"its result could not be read back ({type(exc).__name__})")

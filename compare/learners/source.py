@@ -14,12 +14,12 @@ from __future__ import annotations
 import ast
 import io
 import re
-import threading
 import tokenize
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from compare.learners.codec import AST_LOCK
 from compare.learners.keep import MAGIC, Skipped, bound_names, imported_modules, select
 from compare.learners.protocol import GRADED
 
@@ -29,13 +29,11 @@ MAX_NEIGHBOURS = 20
 SUFFIXES = (".py", ".ipynb")
 _DEF = re.compile(r"^def\s+([A-Za-z_]\w*)\s*\(", re.MULTILINE)
 _VERSION_MARKER = re.compile(r"^\s*###\s*v(\d+(?:\.\d+)*)", re.MULTILINE)
-# CPython 3.11's parser is not safe to call from two threads at once (gh-106905), and the class runner reads
-# files from several
-_PARSE_LOCK = threading.Lock()
 
 
 def parse(text: str, filename: str = "<unknown>") -> ast.Module:
-    with _PARSE_LOCK:
+    """ast.parse, one thread at a time (the class runner reads files from several; see codec.AST_LOCK)."""
+    with AST_LOCK:
         return ast.parse(text, filename=filename)
 
 
