@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 from catcore.errors import CatnetError
@@ -24,12 +25,49 @@ CLASS_NAMES = ("non-cat", "cat")  # label 0, label 1
 FLATTEN_COURSE = "course"  # x.reshape(m, -1).T: each pixel's R, G, B adjacent
 FLATTEN_PLANAR = "planar"  # all red values, then all green, then all blue
 FLATTEN_RANDOM_PREFIX = "random-"  # random-SEED: a fixed seeded permutation of every position
-FLATTEN_HELP = f"{FLATTEN_COURSE}, {FLATTEN_PLANAR} or {FLATTEN_RANDOM_PREFIX}SEED"
+
+# Every seed in catnet (--seed, --gradcheck-seed, --am-seed, random-SEED, a model file's seed) feeds a NumPy or torch
+# generator; np.random.RandomState, the one that draws the initial weights, takes 0 .. 2**32 - 1, so all are held to that.
+SEED_LIMIT = 2**32
+SEED_HELP = f"a whole number from 0 to {SEED_LIMIT - 1}"
+FLATTEN_HELP = f"{FLATTEN_COURSE}, {FLATTEN_PLANAR} or {FLATTEN_RANDOM_PREFIX}SEED (SEED from 0 to {SEED_LIMIT - 1})"
+
+# Bounds that turn an absurd request into a one-line refusal instead of a MemoryError minutes later.
+MAX_ITERATIONS = 10**7  # the per-iteration cost history alone is 80 MB there; the course runs 2500
+MAX_MODEL_BYTES = 2**30  # the weights of one model (the course's: 2 MB); model files are read up to this, too
+MAX_IG_STEPS = 1600  # integrated gradients' Gauss-Legendre nodes solve an n x n eigenproblem: 1 s at 1600, 11 s at 3200
+MAX_AM_STEPS = 100_000  # activation maximisation keeps every step's z; it settles within a few hundred
 
 
-def is_flatten_order(name: str) -> bool:
-    suffix = name[len(FLATTEN_RANDOM_PREFIX):]
-    return name in (FLATTEN_COURSE, FLATTEN_PLANAR) or (name.startswith(FLATTEN_RANDOM_PREFIX) and suffix.isdigit())
+def is_seed(value) -> bool:
+    """A seed every generator in catnet accepts: an integer (not a bool) in [0, 2**32)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and 0 <= value < SEED_LIMIT
+
+
+def check_seed(value, what: str = "the seed") -> int:
+    """`value` as an int if it is a seed, else CatnetError naming `what`."""
+    if not is_seed(value):
+        raise CatnetError(f"{what} must be {SEED_HELP}, got {value!r}")
+    return int(value)
+
+
+def flatten_seed(name: str) -> int | None:
+    """The SEED of a `random-SEED` order name, or None when `name` is not of that form (or SEED is no seed)."""
+    suffix = name[len(FLATTEN_RANDOM_PREFIX):] if name.startswith(FLATTEN_RANDOM_PREFIX) else ""
+    # str.isdigit() also accepts digits such as '²' that int() refuses: only ASCII 0-9 name a seed
+    # (and at most 10 significant ones: int() refuses thousands of digits, and no seed has more than 10)
+    if not (suffix.isascii() and suffix.isdigit()) or len(suffix.lstrip("0")) > 10 or not is_seed(int(suffix)):
+        return None
+    return int(suffix)
+
+
+def is_flatten_order(name) -> bool:
+    return isinstance(name, str) and (name in (FLATTEN_COURSE, FLATTEN_PLANAR) or flatten_seed(name) is not None)
+
+
+def parameter_bytes(layers: tuple[int, ...], itemsize: int) -> int:
+    """Bytes of every W and b of a network with these layer sizes."""
+    return itemsize * sum(fan_out * (fan_in + 1) for fan_in, fan_out in zip(layers[:-1], layers[1:]))
 
 
 DATA_DIR = "datasets"  # where the data is looked for last, and where `catnet fetch-data` puts it
@@ -55,8 +93,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if len(self.layers) < 2:
             raise CatnetError(f"layers needs an input and an output size, got {self.layers!r}")
-        if any(int(n) <= 0 for n in self.layers):
-            raise CatnetError(f"every layer size must be positive, got {self.layers!r}")
+        if any(not _is_int(n) or n <= 0 for n in self.layers):
+            raise CatnetError(f"every layer size must be a positive whole number, got {self.layers!r}")
         if self.layers[-1] != 1:
             raise CatnetError(
                 f"the last layer is the single sigmoid output and must have 1 unit, got {self.layers!r}"
@@ -68,18 +106,29 @@ class TrainConfig:
         if self.dtype == "float32" and self.learning_rate > FLOAT32_MAX:
             # torch's SGD cannot even hold it; NumPy would overflow to inf at the first step
             raise CatnetError(f"the learning rate {self.learning_rate!r} does not fit in float32 (max {FLOAT32_MAX:.4g})")
-        if self.iterations <= 0:
-            raise CatnetError(f"iterations must be positive, got {self.iterations!r}")
+        if not _is_int(self.iterations) or not 0 < self.iterations <= MAX_ITERATIONS:
+            raise CatnetError(f"iterations must be from 1 to {MAX_ITERATIONS:,}, got {self.iterations!r}")
+        check_seed(self.seed)
         if self.dtype not in DTYPES:
             raise CatnetError(f"unknown dtype {self.dtype!r}; choose from {', '.join(DTYPES)}")
+        size = parameter_bytes(self.layers, 4 if self.dtype == "float32" else 8)
+        if size > MAX_MODEL_BYTES:
+            raise CatnetError(
+                f"layers {list(self.layers)} hold {size / 2**30:,.1f} GiB of {self.dtype} weights; "
+                f"catnet's model files hold at most {MAX_MODEL_BYTES / 2**30:g} GiB"
+            )
         if not is_flatten_order(self.flatten):
             raise CatnetError(f"unknown flatten order {self.flatten!r}; choose {FLATTEN_HELP}")
         if self.first_layer not in FIRST_LAYER_MODES:
             raise CatnetError(
                 f"unknown first-layer mode {self.first_layer!r}; choose from {', '.join(FIRST_LAYER_MODES)}"
             )
-        if self.log_every <= 0:
+        if not _is_int(self.log_every) or self.log_every <= 0:
             raise CatnetError(f"log_every must be positive, got {self.log_every!r}")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ def find_data_dir(explicit: str | os.PathLike | None = None) -> Path:
         source, directory = f"from ${ENV_VAR}", Path(os.environ[ENV_VAR])
     else:
         source, directory = f"the default; neither --data nor ${ENV_VAR} was given", DEFAULT_DIR
-    missing = [name for name in FILES.values() if not (directory / name).is_file()]
+    missing = [name for name in FILES.values() if not _is_file(directory / name, source)]
     if not missing:
         return directory
     raise CatnetError(
@@ -69,50 +69,114 @@ def find_data_dir(explicit: str | os.PathLike | None = None) -> Path:
 
 
 def load_split(path: str | os.PathLike, prefix: str) -> Split:
-    """Read `{prefix}_set_x`, `{prefix}_set_y` and (optionally) `list_classes` from one file."""
+    """Read `{prefix}_set_x`, `{prefix}_set_y` and (optionally) `list_classes` from one file.
+
+    The file is untrusted: every object is checked to be a plain dataset stored in this file, and its declared
+    shape, type and size before any of its data is read.
+    """
     import h5py  # only the commands that read data pay for it
 
     path = Path(path)
-    if not path.is_file():
+    if not _is_file(path, "given"):
         raise CatnetError(f"{path}: no such file")
     try:
+        file_size = os.path.getsize(path)
         with h5py.File(path, "r") as f:
-            names = {f"{prefix}_set_x", f"{prefix}_set_y"}
-            missing = sorted(names - set(f.keys()))
+            missing = sorted({f"{prefix}_set_x", f"{prefix}_set_y"} - set(f.keys()))
             if missing:
                 raise CatnetError(
                     f"{path}: dataset(s) {', '.join(missing)} missing (found: {', '.join(sorted(f.keys())) or 'nothing'})"
                 )
-            images = np.asarray(f[f"{prefix}_set_x"][()])
-            labels = np.asarray(f[f"{prefix}_set_y"][()])
+            images = _dataset(f, f"{prefix}_set_x", path)
+            labels = _dataset(f, f"{prefix}_set_y", path)
+            _check_images(images.shape, images.dtype, path)
+            _check_label_layout(labels.shape, labels.dtype, path)
+            for dataset in (images, labels):
+                _check_storage(dataset, file_size, path)
+            if labels.size != images.shape[0]:
+                raise CatnetError(f"{path}: {images.shape[0]} images but {labels.size} labels")
+            images, labels = np.asarray(images[()]), np.asarray(labels[()])
             classes = CLASS_NAMES
             if "list_classes" in f:
-                classes = tuple(
-                    c.decode() if isinstance(c, bytes) else str(c) for c in np.asarray(f["list_classes"][()]).ravel()
-                )
-    except OSError as exc:
+                classes = _classes(_dataset(f, "list_classes", path), file_size, path)
+    except CatnetError:
+        raise
+    except (OSError, KeyError, ValueError, RuntimeError, TypeError) as exc:  # h5py's ways of saying "damaged"
         raise CatnetError(f"{path}: not a readable HDF5 file (truncated or corrupt?): {exc}") from None
-    return Split(images=_check_images(images, path), labels=_check_labels(labels, len(images), path), classes=classes)
+    return Split(images=images, labels=_check_labels(labels, path), classes=classes)
 
 
-def _check_images(images: np.ndarray, path: Path) -> np.ndarray:
-    if images.ndim != 4 or images.shape[-1] != 3:
-        raise CatnetError(f"{path}: images must be (m, height, width, 3) RGB, got shape {images.shape}")
-    if images.dtype != np.uint8:
-        raise CatnetError(f"{path}: images must be uint8 pixels 0..255, got dtype {images.dtype}")
-    if images.shape[0] == 0:
-        raise CatnetError(f"{path}: holds no images")
-    return images
+MAX_IMAGE_BYTES = 2**30  # pixels of one file (the course's train file: 2.6 MB); more is not this data set
+MAX_COMPRESSION = 1100  # deflate, the best of HDF5's usual filters, cannot shrink data more than ~1032x
+MAX_CLASSES = 16
 
 
-def _check_labels(labels: np.ndarray, count: int, path: Path) -> np.ndarray:
+def _is_file(path: Path, source: str) -> bool:
+    """Path.is_file, but a folder without search permission is a one-line error, not a traceback."""
+    try:
+        return path.is_file()
+    except OSError as exc:
+        raise CatnetError(f"cannot look into {path.parent} ({source}): {exc.strerror or exc}") from None
+
+
+def _dataset(f, name: str, path: Path):
+    """f[name], insisting on a dataset whose data lies in this file (no group, link elsewhere or outside storage)."""
+    import h5py
+
+    link = f.get(name, getlink=True)
+    if link is None:
+        raise CatnetError(f"{path}: dataset {name} missing (found: {', '.join(sorted(f.keys())) or 'nothing'})")
+    if isinstance(link, h5py.ExternalLink):
+        raise CatnetError(f"{path}: {name} is a link into another file ({link.filename}); catnet reads data from this file only")
+    target = f.get(name)
+    if target is None:
+        raise CatnetError(f"{path}: {name} is a link to {link.path}, which does not exist")
+    if not isinstance(target, h5py.Dataset):
+        raise CatnetError(f"{path}: {name} is a group, not a dataset")
+    if target.external or target.is_virtual:
+        raise CatnetError(f"{path}: {name} keeps its data outside the file; catnet reads data from this file only")
+    return target
+
+
+def _check_storage(dataset, file_size: int, path: Path) -> None:
+    """The declared size must fit the file: HDF5 would otherwise fill a huge declared shape with fill values."""
+    size = int(np.prod(dataset.shape, dtype=object)) * dataset.dtype.itemsize
+    if size > MAX_IMAGE_BYTES:
+        raise CatnetError(f"{path}: {dataset.name.lstrip('/')} declares {size / 2**20:,.0f} MB; catnet reads at most "
+                          f"{MAX_IMAGE_BYTES / 2**20:,.0f} MB (the course's files are under 3 MB)")
+    filtered = dataset.id.get_create_plist().get_nfilters() > 0
+    room = file_size * (MAX_COMPRESSION if filtered else 1)
+    if size > room:
+        raise CatnetError(f"{path}: {dataset.name.lstrip('/')} declares {size:,} bytes, more than a file of "
+                          f"{file_size:,} bytes can hold (damaged?)")
+
+
+def _classes(dataset, file_size: int, path: Path) -> tuple[str, ...]:
+    if dataset.ndim > 2 or dataset.size > MAX_CLASSES or dataset.dtype.kind not in "SUO":
+        raise CatnetError(f"{path}: list_classes must be a short list of names, got {dataset.dtype} {dataset.shape}")
+    _check_storage(dataset, file_size, path)
+    return tuple(c.decode(errors="replace") if isinstance(c, bytes) else str(c) for c in np.asarray(dataset[()]).ravel())
+
+
+def _check_images(shape: tuple, dtype: np.dtype, path: Path) -> None:
+    if len(shape) != 4 or shape[-1] != 3:
+        raise CatnetError(f"{path}: images must be (m, height, width, 3) RGB, got shape {shape}")
+    if dtype != np.uint8:
+        raise CatnetError(f"{path}: images must be uint8 pixels 0..255, got dtype {dtype}")
+    if shape[0] == 0 or 0 in shape:
+        raise CatnetError(f"{path}: holds no images (shape {shape})")
+
+
+def _check_label_layout(shape: tuple, dtype: np.dtype, path: Path) -> None:
     # copies in the wild store labels as (m,), (m, 1) or (1, m)
-    if labels.ndim == 2 and 1 in labels.shape:
-        labels = labels.reshape(-1)
-    if labels.ndim != 1:
-        raise CatnetError(f"{path}: labels must be shaped (m,) or (m, 1), got {labels.shape}")
-    if len(labels) != count:
-        raise CatnetError(f"{path}: {count} images but {len(labels)} labels")
+    if not (len(shape) == 1 or (len(shape) == 2 and 1 in shape)):
+        raise CatnetError(f"{path}: labels must be shaped (m,) or (m, 1), got {shape}")
+    if dtype.kind not in "biuf":
+        raise CatnetError(f"{path}: labels must be numbers 0 and 1, got dtype {dtype}")
+
+
+def _check_labels(labels: np.ndarray, path: Path) -> np.ndarray:
+    labels = labels.reshape(-1)
     bad = labels[(labels != 0) & (labels != 1)]
     if bad.size:
         raise CatnetError(f"{path}: labels must be 0 (non-cat) or 1 (cat), found {bad[0].item()!r}")

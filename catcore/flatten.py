@@ -15,7 +15,7 @@ import numpy as np
 from catcore.config import FLATTEN_COURSE as COURSE
 from catcore.config import FLATTEN_HELP as ORDER_HELP
 from catcore.config import FLATTEN_PLANAR as PLANAR
-from catcore.config import FLATTEN_RANDOM_PREFIX as RANDOM_PREFIX
+from catcore.config import flatten_seed
 from catcore.errors import CatnetError
 
 
@@ -61,9 +61,8 @@ def flatten_order(name: str, image_shape: tuple[int, int, int] = (64, 64, 3)) ->
     elif name == PLANAR:
         # course index of (h, w, c) is (h*W + w)*C + c; planar lists c slowest
         perm = np.arange(size).reshape(height, width, channels).transpose(2, 0, 1).ravel()
-    elif name.startswith(RANDOM_PREFIX) and name[len(RANDOM_PREFIX):].isdigit():
-        seed = int(name[len(RANDOM_PREFIX):])
-        perm = np.random.RandomState(seed).permutation(size)
+    elif isinstance(name, str) and flatten_seed(name) is not None:
+        perm = np.random.RandomState(flatten_seed(name)).permutation(size)
     else:
         raise CatnetError(f"unknown flatten order {name!r}; choose {ORDER_HELP}")
     return FlattenOrder(name=name, image_shape=tuple(image_shape), perm=perm.astype(np.int64))

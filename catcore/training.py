@@ -101,6 +101,22 @@ def check_finite(params: Params, iteration: int) -> None:
             raise TrainingDiverged(iteration, float(bad[0]), parameter=name)
 
 
+def check_outcome(first_cost: float, final_cost: float, last_iteration: int, dtype) -> None:
+    """TrainingDiverged unless the cost after the last update is finite and not above the cost at iteration 0.
+
+    Gradient descent with a small enough step lowers the cost at every step, so
+    a run that ends above where it started has made its model worse than the
+    random one it began from: its step was too large (0.77 -> 125 with lr 1000
+    on the course's data), or its last update overflowed where no later cost
+    could show it. The two costs are the same sum computed along different
+    paths, so they may differ by rounding: a rise within sqrt(eps) of the
+    first cost (1.5e-8 relative in float64, 3.5e-4 in float32) is not a rise.
+    """
+    tolerance = float(np.sqrt(np.finfo(np.dtype(dtype)).eps)) * abs(first_cost)
+    if not np.isfinite(final_cost) or final_cost > first_cost + tolerance:
+        raise TrainingDiverged(last_iteration, float(final_cost), first_cost=float(first_cost))
+
+
 def first_non_finite(costs: np.ndarray, first_iteration: int) -> None:
     """TrainingDiverged at the first NaN or infinite entry of costs, which start at `first_iteration`."""
     bad = np.flatnonzero(~np.isfinite(costs))

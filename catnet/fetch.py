@@ -18,7 +18,7 @@ from pathlib import Path
 
 from catcore.config import DATA_FILES as FILES
 from catcore.config import DATA_MIRROR, FETCH_TIMEOUT_SECONDS
-from catcore.errors import CatnetError
+from catcore.errors import CatnetError, WriteFailed
 from catcore.outputs import atomic_path
 
 # the values in shared/data/SHA256SUMS, of the files the course ships
@@ -46,10 +46,30 @@ def sha256_of(path: str | os.PathLike) -> str:
 
 
 def mirror_url(base: str, name: str) -> str:
-    """base + name; the base must be an http(s) or file URL (a trailing / is added if missing)."""
-    scheme = urllib.parse.urlsplit(base).scheme
-    if scheme not in ("http", "https", "file"):
+    """base + name; the base must be an http(s) or file URL (a trailing / is added if missing).
+
+    A host name in another script is sent in its IDNA (xn--) form, which is what DNS knows it by.
+    """
+    if any(ord(c) < 33 or ord(c) == 127 for c in base):
+        raise CatnetError(f"--mirror {base!r} holds spaces or control characters; percent-encode them (%20)")
+    try:
+        parts = urllib.parse.urlsplit(base)
+        port = parts.port  # raises ValueError for a port that is no number or out of range
+    except ValueError as exc:
+        raise CatnetError(f"--mirror {base!r} is not a valid URL ({exc})") from None
+    if parts.scheme not in ("http", "https", "file"):
         raise CatnetError(f"--mirror must be an http(s):// or file:// URL of the folder holding the files, got {base!r}")
+    if parts.scheme != "file":
+        if not parts.hostname:
+            raise CatnetError(f"--mirror {base!r} names no host")
+        try:
+            host = parts.hostname.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise CatnetError(f"--mirror {base!r}: the host name {parts.hostname!r} is not a valid internet name") from None
+        if host != parts.hostname:
+            user = parts.netloc.rpartition("@")[0]
+            netloc = (f"{user}@" if user else "") + host + (f":{port}" if port is not None else "")
+            base = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
     return base.rstrip("/") + "/" + urllib.parse.quote(name)
 
 
@@ -67,8 +87,11 @@ def fetch_dataset(
 
 def fetch_file(url: str, path: Path, sha256: str, timeout: float = FETCH_TIMEOUT_SECONDS) -> Fetched:
     """Download `url` to `path` unless a file with checksum `sha256` is there already."""
-    if path.is_file() and sha256_of(path) == sha256:
-        return Fetched(path=path, size=path.stat().st_size, downloaded=False)
+    try:
+        if path.is_file() and sha256_of(path) == sha256:
+            return Fetched(path=path, size=path.stat().st_size, downloaded=False)
+    except OSError as exc:
+        raise CatnetError(f"cannot read the copy already at {path}: {exc.strerror or exc}") from None
     with atomic_path(path) as tmp:
         size, digest = _download(url, tmp, timeout)
         if digest != sha256:
@@ -81,6 +104,7 @@ def fetch_file(url: str, path: Path, sha256: str, timeout: float = FETCH_TIMEOUT
 def _download(url: str, target: Path, timeout: float) -> tuple[int, str]:
     """Stream `url` into `target`; returns (bytes, sha256 hex digest)."""
     digest, size = hashlib.sha256(), 0
+    hint = "" if url.startswith("file:") else " (no network? try --mirror)"
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response, open(target, "wb") as out:
             for chunk in iter(lambda: response.read(CHUNK), b""):
@@ -88,20 +112,36 @@ def _download(url: str, target: Path, timeout: float) -> tuple[int, str]:
                 if size > MAX_BYTES:
                     raise CatnetError(f"{url}: more than {MAX_BYTES // 2**20} MB, not the course's file")
                 digest.update(chunk)
-                out.write(chunk)
-            if response.length:  # http.client ends a short body quietly; Content-Length says what is missing
+                _write(out, chunk, target)
+            # http.client ends a short body quietly; Content-Length says what is missing (file:// has no length)
+            missing = getattr(response, "length", None)
+            if missing:
                 raise CatnetError(
-                    f"cannot download {url}: the transfer broke off after {size:,} bytes, {response.length:,} missing"
+                    f"cannot download {url}: the transfer broke off after {size:,} bytes, {missing:,} missing"
                 )
+    except CatnetError:
+        raise
     except urllib.error.HTTPError as exc:
         raise CatnetError(f"cannot download {url}: HTTP {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
-        raise CatnetError(f"cannot download {url}: {_reason(exc.reason)} (no network? try --mirror)") from None
+        raise CatnetError(f"cannot download {url}: {_reason(exc.reason)}{hint}") from None
     except TimeoutError:
-        raise CatnetError(f"cannot download {url}: no answer within {timeout:g} s (no network? try --timeout or --mirror)") from None
+        advice = "no network? try --timeout or --mirror" if hint else "try --timeout"
+        raise CatnetError(f"cannot download {url}: no answer within {timeout:g} s ({advice})") from None
     except (http.client.HTTPException, ConnectionError) as exc:
         raise CatnetError(f"cannot download {url}: the transfer broke off ({_reason(exc)})") from None
+    except OSError as exc:  # TLS errors mid-transfer, a folder where a file:// mirror should have a file, ...
+        raise CatnetError(f"cannot download {url}: {_reason(exc)}") from None
+    except ValueError as exc:  # http.client's InvalidURL, a URL urllib cannot take apart
+        raise CatnetError(f"cannot download {url}: not a URL urllib can fetch ({exc})") from None
     return size, digest.hexdigest()
+
+
+def _write(out, chunk: bytes, target: Path) -> None:
+    try:
+        out.write(chunk)
+    except OSError as exc:  # the disk, not the network: said as such
+        raise WriteFailed(f"cannot write {target}: {exc.strerror or exc}") from None
 
 
 def _reason(reason) -> str:

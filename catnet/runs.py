@@ -16,9 +16,9 @@ from catcore.config import TorchSettings, TrainConfig
 from catcore.data import Arrays
 from catcore.errors import CatnetError
 from catcore.params import Params
-from catcore.training import LogCallback, TrainResult
+from catcore.training import LogCallback, TrainResult, check_outcome
 from numpy_impl.init import initialize
-from numpy_impl.network import accuracy
+from numpy_impl.network import evaluate
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class Run:
     test_accuracy: float
     train_seconds: float  # the training loop alone
     backend: object | None = None  # torch_impl.device.Backend: device, TF32, determinism; None for NumPy
+    final_cost: float | None = None  # on the training set after the last update (result.costs hold each one before)
 
     def settings(self) -> dict:
         """What ran, as plain values: the TrainConfig, the first-layer form chosen, the torch backend."""
@@ -72,15 +73,18 @@ def run_training(
         result, seconds, backend = _train_torch(config, arrays, initial, torch_settings or TorchSettings(), on_log)
     else:
         raise CatnetError(f"unknown impl {impl!r}; choose numpy or torch")
+    final_cost, train_accuracy = evaluate(result.params, arrays.X_train, arrays.Y_train)
+    check_outcome(float(result.costs[0]), final_cost, config.iterations - 1, config.dtype)  # a useless model is no result
     return Run(
         impl=impl,
         config=config,
         initial=initial,
         result=result,
-        train_accuracy=accuracy(result.params, arrays.X_train, arrays.Y_train),
-        test_accuracy=accuracy(result.params, arrays.X_test, arrays.Y_test),
+        train_accuracy=train_accuracy,
+        test_accuracy=evaluate(result.params, arrays.X_test, arrays.Y_test)[1],
         train_seconds=seconds,
         backend=backend,
+        final_cost=final_cost,
     )
 
 

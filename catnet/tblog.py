@@ -3,12 +3,14 @@
 `torch.utils.tensorboard.SummaryWriter` would pull torch into the NumPy
 path, and `tf.summary` needs TensorFlow, so events are built from
 tensorboard's summary protos and plugin metadata and framed as tensorboard's
-`RecordWriter` frames them, in the calling thread, with the CRC32C computed
-by google-crc32c's C code: tensorboard's own is pure Python, 0.12 s per MB,
-which was 1.3 s of `catnet neurons` (11 MB of images), and its
-`EventFileWriter` hands every event to a writer thread (0.5 s of queueing
-for unroll's 7,500 scalars). The projector's embedding files are written
-beside the events.
+`RecordWriter` frames them, in the calling thread (tensorboard's `EventFileWriter`
+writes from a background thread, where a full disk printed a traceback and
+reached the command only at a later flush, if at all, and queueing cost 0.5 s
+for unroll's 7,500 scalars), with the CRC32C computed by google-crc32c's C code:
+tensorboard's own is pure Python, 0.12 s per MB, which was 1.3 s of `catnet
+neurons` (11 MB of images). The projector's embedding files are written beside
+the events. A run folder is made fresh for each run (`new_run_dir`) and removed
+again if the command fails.
 (tensorboardX would do the same: measured side by side, importing it and
 writing a training run took as long as this writer, 0.50 s against 0.49-0.51 s,
 and it would be one more dependency.) Scalars are float32, as TensorBoard's
@@ -18,6 +20,7 @@ the charts (compare/ is the place for them).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -38,8 +41,8 @@ from tensorboard.plugins.text import summary_v2 as text_summary
 from tensorboard.summary.writer.record_writer import RecordWriter
 from tensorboard.util import tensor_util
 
-from catcore.errors import CatnetError
-from catcore.outputs import ensure_dir
+from catcore.errors import WriteFailed
+from catcore.outputs import check_folder, new_folder
 
 HISTOGRAM_BUCKETS = 30
 HParamValue = bool | int | float | str
@@ -48,17 +51,19 @@ HParamValue = bool | int | float | str
 class EventWriter:
     """One TensorBoard run folder: scalars, histograms, hyperparameters, images, text, embeddings.
 
-    Use as a context manager; events reach the disk when it closes.
+    Use as a context manager; events reach the disk when it closes. Any I/O
+    failure (a full disk) is a one-line WriteFailed naming the run folder.
     """
 
     def __init__(self, run_dir: str | os.PathLike):
         self.run_dir = Path(run_dir)
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        # the file name TensorBoard looks for, as tensorboard's EventFileWriter makes it
-        name = f"events.out.tfevents.{int(time.time()):010d}.{socket.gethostname()}.{os.getpid()}.{id(self)}"
-        self._records = FastRecordWriter(open(self.run_dir / name, "wb"))
-        self._records.write(event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2").SerializeToString())
         self._embeddings: list = []  # the projector's EmbeddingInfo entries written so far
+        with self._io():
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            # the name TensorBoard looks for, as tensorboard's own EventFileWriter makes it
+            name = f"events.out.tfevents.{int(time.time()):010d}.{socket.gethostname()}.{os.getpid()}.{id(self)}"
+            self._records = FastRecordWriter(open(self.run_dir / name, "wb"))
+            self._write(event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2"))
 
     def scalar(self, tag: str, value: float, step: int) -> None:
         self._add_summary(scalar_summary.scalar_pb(tag, np.float64(value)), step)
@@ -120,35 +125,54 @@ class EventWriter:
         if features.ndim != 2 or len(metadata) != len(features):
             raise ValueError(f"expected (N, d) features with N metadata rows, got {features.shape} and {len(metadata)}")
         folder = self.run_dir / f"{step:05d}" / tag
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "tensors.tsv").write_text("".join("\t".join(repr(float(v)) for v in row) + "\n" for row in features))
-        (folder / "metadata.tsv").write_text("".join("\t".join(row) + "\n" for row in [header, *metadata]))
         info = EmbeddingInfo(tensor_name=f"{tag}:{step:05d}", tensor_path=f"{step:05d}/{tag}/tensors.tsv",
                              metadata_path=f"{step:05d}/{tag}/metadata.tsv")
-        if images is not None:
-            _write_sprite(folder / "sprite.png", np.asarray(images))
-            info.sprite.image_path = f"{step:05d}/{tag}/sprite.png"
-            info.sprite.single_image_dim.extend([images.shape[2], images.shape[1]])  # width, height
-        self._embeddings.append(info)
-        config = "".join(f"embeddings {{\n{text_format.MessageToString(e)}}}\n" for e in self._embeddings)
-        (self.run_dir / "projector_config.pbtxt").write_text(config)
+        with self._io():
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "tensors.tsv").write_text("".join("\t".join(repr(float(v)) for v in row) + "\n" for row in features))
+            (folder / "metadata.tsv").write_text("".join("\t".join(row) + "\n" for row in [header, *metadata]))
+            if images is not None:
+                _write_sprite(folder / "sprite.png", np.asarray(images))
+                info.sprite.image_path = f"{step:05d}/{tag}/sprite.png"
+                info.sprite.single_image_dim.extend([images.shape[2], images.shape[1]])  # width, height
+            self._embeddings.append(info)
+            config = "".join(f"embeddings {{\n{text_format.MessageToString(e)}}}\n" for e in self._embeddings)
+            (self.run_dir / "projector_config.pbtxt").write_text(config)
         return folder
 
     def close(self) -> None:
-        self._records.close()
+        with self._io():
+            self._records.close()  # flushes: a full disk shows here at the latest
 
     def __enter__(self) -> EventWriter:
         return self
 
     def __exit__(self, *exc) -> bool:
-        self.close()
+        if exc[0] is None:
+            self.close()
+        else:  # already failing: close quietly and let that error speak
+            try:
+                self._records.close()
+            except OSError:
+                pass
         return False
 
     def _add(self, value: summary_pb2.Summary.Value, step: int) -> None:
         self._add_summary(summary_pb2.Summary(value=[value]), step)
 
     def _add_summary(self, summary: summary_pb2.Summary, step: int) -> None:
-        self._records.write(event_pb2.Event(wall_time=time.time(), step=int(step), summary=summary).SerializeToString())
+        self._write(event_pb2.Event(wall_time=time.time(), step=int(step), summary=summary))
+
+    def _write(self, event: event_pb2.Event) -> None:
+        with self._io():
+            self._records.write(event.SerializeToString())
+
+    @contextlib.contextmanager
+    def _io(self):
+        try:
+            yield
+        except OSError as exc:
+            raise WriteFailed(f"cannot write TensorBoard run {self.run_dir}: {exc.strerror or exc}") from None
 
 
 def masked_crc32c(data: bytes) -> int:
@@ -180,19 +204,12 @@ def _write_sprite(path: Path, images: np.ndarray) -> None:
 
 
 def new_run_dir(logdir: str | os.PathLike, name: str) -> Path:
-    """Create logdir/name-YYYYmmdd-HHMMSS, adding -2, -3, ... when that exists already."""
-    logdir = ensure_dir(logdir)
-    stem = f"{name}-{datetime.now():%Y%m%d-%H%M%S}"
-    for attempt in range(1, 1000):
-        candidate = logdir / (stem if attempt == 1 else f"{stem}-{attempt}")
-        try:
-            candidate.mkdir()  # exclusive: two runs in the same second get different folders
-            return candidate
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise CatnetError(f"cannot create TensorBoard run folder {candidate}: {exc.strerror or exc}") from None
-    raise CatnetError(f"too many TensorBoard runs named {stem} in {logdir}")
+    """Create logdir/name-YYYYmmdd-HHMMSS, adding -2, -3, ... when that exists already.
+
+    Inside the command's output transaction (catcore.outputs) the folder is removed again if the command fails.
+    """
+    logdir = check_folder("--logdir", logdir)
+    return new_folder(logdir, f"{name}-{datetime.now():%Y%m%d-%H%M%S}")
 
 
 def write_training_run(logdir: str | os.PathLike, run) -> Path:

@@ -11,7 +11,6 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from compare.environment import Environment
-from compare.learner import TRAINING, LearnerReport
 from compare.results import ParityReport, TensorRow, Trajectory
 
 PASS, FAIL = "PASS", "FAIL"
@@ -207,51 +206,6 @@ def parity_document(report: ParityReport) -> dict:
         "gradcheck": asdict(report.gradcheck),
         "span_check": asdict(report.span) if report.span is not None else None,
     }
-
-
-# --- a learner's file ----------------------------------------------------------------------------------------
-
-
-def learner_blocks(report: LearnerReport, environment: Environment) -> list[Block]:
-    header = Block(
-        f"catnet compare --against {report.path} — your functions against the torch twin",
-        before=[f"NumPy {environment.numpy} | torch {environment.torch} | device {environment.device} "
-                f"| float64 | tolerance {num(report.step_tolerance.normwise, 0)} normwise per tensor, "
-                f"{num(report.training_tolerance.normwise, 0)} over {report.training_steps} training steps"],
-    )
-    if report.import_error is not None:
-        header.after.append(f"the file raised on import: {report.import_error}")
-        return [header]
-    first = next((i for i, c in enumerate(report.checks) if c.failed), None)
-    rows = [[c.function if c.function != TRAINING else f"{TRAINING} ({report.training_steps} steps)",
-             c.status, c.detail] for c in report.checks]
-    blocks = [header, Block("", ["function", "status", "detail"], rows, highlight=first)]
-    for check in report.checks:
-        if check.status == "differs" and check.comparisons:
-            blocks.append(_learner_tensors(check))
-    return blocks
-
-
-def _learner_tensors(check) -> Block:
-    rows = [[c.name, str(c.shape), c.dtype, num(c.max_abs), num(c.max_rel), num(c.normwise),
-             "-" if c.max_ulp is None else str(c.max_ulp),
-             "-" if c.mismatched is None else f"{c.mismatched}/{c.total}", verdict(c.passed) + (f" ({c.problem})" if c.problem else "")]
-            for c in check.comparisons]
-    first = next((i for i, c in enumerate(check.comparisons) if not c.passed), None)
-    return Block(f"{check.function}, tensor by tensor", ["tensor", "shape", "dtype", "max abs", "max rel", "normwise",
-                                                          "max ULP", "mismatched", "verdict"], rows, highlight=first)
-
-
-def learner_summary(report: LearnerReport) -> str:
-    if report.passed:
-        names = ", ".join(c.function for c in report.checked)
-        return f"AGREES: every function checked agrees with the torch twin ({names})"
-    return f"DIFFERS: {report.first_failure}"
-
-
-def learner_document(report: LearnerReport, environment: Environment) -> dict:
-    return {"passed": report.passed, "summary": learner_summary(report), "first_failure": report.first_failure,
-            "environment": asdict(environment), **asdict(report)}
 
 
 # --- layout --------------------------------------------------------------------------------------------------

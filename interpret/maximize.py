@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from catcore.config import MAX_AM_STEPS
 from catcore.errors import CatnetError
 from catcore.flatten import FlattenOrder
 from catcore.params import Params
@@ -31,8 +32,8 @@ class MaximizeSettings:
     def __post_init__(self) -> None:
         if not self.radius > 0:
             raise CatnetError(f"the norm bound must be positive, got {self.radius!r}")
-        if self.steps <= 0:
-            raise CatnetError(f"activation maximisation needs at least one step, got {self.steps!r}")
+        if not 0 < self.steps <= MAX_AM_STEPS:
+            raise CatnetError(f"activation maximisation needs at least one step and at most {MAX_AM_STEPS:,}, got {self.steps!r}")
         if self.smoothness < 0:
             raise CatnetError(f"the smoothness weight cannot be negative, got {self.smoothness!r}")
 

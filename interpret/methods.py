@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from catcore.config import MAX_IG_STEPS
 from catcore.errors import CatnetError
 
 if TYPE_CHECKING:  # imported by `catnet explain --help`, which loads no NumPy
@@ -46,6 +47,8 @@ class Settings:
                      "occlusion_stride", "batch_size"):
             if getattr(self, name) <= 0:
                 raise CatnetError(f"{name} must be positive, got {getattr(self, name)!r}")
+        if max(self.ig_steps, self.ig_max_steps) > MAX_IG_STEPS:
+            raise CatnetError(f"integrated gradients takes at most {MAX_IG_STEPS} steps, got {max(self.ig_steps, self.ig_max_steps)}")
         if not self.ig_tolerance > 0:
             raise CatnetError(f"ig_tolerance must be positive, got {self.ig_tolerance!r}")
 

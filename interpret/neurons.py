@@ -27,6 +27,7 @@ from interpret.units import (
     unit_states,
 )
 from numpy_impl.init import SCHEMES
+from numpy_impl.network import overflowing_column
 from numpy_impl.span import least_squares_coefficients, reconstruction_error
 
 SPLITS = ("train", "test")
@@ -77,6 +78,11 @@ def check_inputs(model: ModelFile, dataset: Dataset, k: int) -> FlattenOrder:
         raise CatnetError(f"the model's init scheme {model.init!r} is unknown, so W1_init cannot be redrawn; "
                           f"known: {', '.join(SCHEMES)}")
     check_stored(model.span_coefficients, model.layer_sizes[1], len(dataset.train))
+    for split in (dataset.train, dataset.test):
+        bad = overflowing_column(model.params, split.X(order, model.params.dtype))
+        if bad is not None:
+            raise CatnetError(f"the model's weights are so large that the network overflows on image {bad} of its "
+                              "data; it is no trained catnet model")
     smallest = min(len(dataset.train), len(dataset.test))
     if k > smallest:
         raise CatnetError(f"--k {k} asks for more images than the smaller split holds ({smallest})")

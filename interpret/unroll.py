@@ -19,8 +19,9 @@ from catcore.data import Dataset, prepare_arrays
 from catcore.errors import CatnetError
 from catcore.flatten import FlattenOrder, flatten_order
 from catcore.params import Layer, Params
+from catcore.training import check_outcome
 from numpy_impl.init import initialize
-from numpy_impl.network import accuracy, cost, forward
+from numpy_impl.network import cost, evaluate, forward
 from numpy_impl.train import train
 
 
@@ -94,9 +95,10 @@ def train_in_orders(dataset: Dataset, config: TrainConfig, orders: tuple[str, ..
     for name in orders:
         arrays = prepare_arrays(dataset, replace(config, flatten=name))
         result = train(initial, arrays.X_train, arrays.Y_train, config)
-        runs.append(OrderRun(name, result.costs, initial, result.params,
-                             accuracy(result.params, arrays.X_train, arrays.Y_train),
-                             accuracy(result.params, arrays.X_test, arrays.Y_test)))
+        final_cost, train_accuracy = evaluate(result.params, arrays.X_train, arrays.Y_train)
+        check_outcome(float(result.costs[0]), final_cost, config.iterations - 1, config.dtype)
+        runs.append(OrderRun(name, result.costs, initial, result.params, train_accuracy,
+                             evaluate(result.params, arrays.X_test, arrays.Y_test)[1]))
     return tuple(runs)
 
 

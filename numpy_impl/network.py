@@ -92,6 +92,32 @@ def predict_proba(params: Params, X: np.ndarray) -> np.ndarray:
     return forward(params, X).AL
 
 
+def overflowing_column(params: Params, X: np.ndarray) -> int | None:
+    """The first column of X (n_x, m) whose forward pass leaves the float range in some layer, else None.
+
+    A model's weights can all be finite and still so large that W @ A overflows:
+    its "probability" would then be a meaningless 0, 1 or nan.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        fp = forward(params, X)
+    bad = np.zeros(X.shape[1], dtype=bool)  # (m,)
+    for Z in fp.Z:
+        bad |= ~np.all(np.isfinite(Z), axis=0)
+    return int(np.flatnonzero(bad)[0]) if bad.any() else None
+
+
+def evaluate(params: Params, X: np.ndarray, Y: np.ndarray) -> tuple[float, float]:
+    """(cost, accuracy) on X (n_x, m), Y (1, m) from one forward pass.
+
+    A model whose outputs overflow gets a non-finite cost, silently: the
+    caller judges it (catcore.training.check_outcome) and says so in one line.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        fp = forward(params, X)
+        predictions = fp.AL > 0.5  # (1, m)
+        return cost(fp.Z[-1], Y), float(np.mean(predictions == (Y > 0.5)))
+
+
 def accuracy(params: Params, X: np.ndarray, Y: np.ndarray) -> float:
     """Fraction of examples whose 0.5-thresholded prediction equals the label."""
     predictions = predict_proba(params, X) > 0.5

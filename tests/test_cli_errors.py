@@ -68,7 +68,7 @@ def test_first_layer_must_match_the_images(tiny_data):
         (("--lr", "0"), "--lr: must be positive"),
         (("--lr", "-0.1"), "--lr: must be positive"),
         (("--lr", "inf"), "--lr: must be positive and finite"),
-        (("--iterations", "0"), "--iterations: must be positive"),
+        (("--iterations", "0"), "--iterations: must be from 1 to"),
         (("--init", "zeros"), "--init: invalid choice"),
         (("--impl", "jax"), "--impl: invalid choice"),
         (("--device", "tpu"), "--device: invalid choice"),

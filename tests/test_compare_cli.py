@@ -48,28 +48,36 @@ def test_compare_writes_both_cost_curves_and_the_differences_for_tensorboard(tin
     assert [step for step, _ in scalars(root / "difference", "parameters_normwise/torch_vs_numpy")] == list(range(1, 9))
 
 
-def test_a_broken_learner_file_exits_1_and_names_the_function_and_tensor(tiny_data, tmp_path):
+def test_a_broken_learner_file_exits_1_and_names_the_function_the_tensor_and_the_mistake(tiny_data, tmp_path):
     learner = tmp_path / "my_dnn.py"
-    learner.write_text(TEXTBOOK.replace("dW = 1.0 / m * np.dot(dZ, A_prev.T)", "dW = np.dot(dZ, A_prev.T)"))
+    learner.write_text(TEXTBOOK.replace("db = 1.0 / m * np.sum(dZ, axis=1, keepdims=True)",
+                                        "db = np.sum(dZ, axis=1, keepdims=True)"))
     report = tmp_path / "learner.json"
     proc = run_cli("compare", "--data", tiny_data, *TINY, "--against", learner, "--json", report)
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "DIFFERS: L_model_backward: dW3 differs: max rel 11" in proc.stdout
-    assert ">> L_model_backward" in proc.stdout
-    assert json.loads(report.read_text())["first_failure"].startswith("L_model_backward: dW3 differs")
+    assert "DIFFERS: linear_backward: db is 12 × the expected value: the 1/m is missing" in proc.stdout
+    assert ">> linear_backward" in proc.stdout
+    assert any(line.split()[:3] == ["L_model_backward", "differs", "db3"] for line in proc.stdout.splitlines())
+    [document] = json.loads(report.read_text())["files"]
+    assert document["mistake"] == "db_without_1_over_m" and document["verdict"] == "DIFFERS"
 
 
 def test_the_textbook_file_passes_as_a_learner(tiny_data):
     proc = run_cli("compare", "--data", tiny_data, *TINY, "--against", "catnet/textbook.py", "--training-steps", "3")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert proc.stdout.rstrip().splitlines()[-1].startswith("AGREES: every function checked agrees")
+    assert proc.stdout.rstrip().splitlines()[-1].startswith("AGREES: every graded function in the file agrees")
 
 
 @pytest.mark.parametrize("args, fragment", [
     (("--json", "out.txt"), "--json expects a .json path"),
-    (("--against", "missing.py"), "--against: no such file"),
+    (("--against", "missing.py"), "--against: no such file or folder, and no file matches 'missing.py'"),
+    (("--against", "README.md"), "--against expects .py or .ipynb files, folders or globs, got 'README.md'"),
     (("--against", "catnet/textbook.py", "--dtype", "float32"), "--against checks course-style code in float64"),
     (("--against", "catnet/textbook.py", "--span-check"), "--span-check belongs to the twins' comparison"),
+    (("--against", "catnet/textbook.py", "--csv", "out.txt"), "--csv expects a .csv path"),
+    (("--against", "catnet/textbook.py", "--memory", "100"), "--memory below 512 MiB"),
+    (("--against", "catnet/textbook.py", "--scheduler", "localhost"), "--scheduler expects a Dask address"),
+    (("--jobs", "2",), "--jobs belongs to --against"),
 ])
 def test_usage_errors_exit_2_with_one_line_and_write_nothing(tiny_data, tmp_path, args, fragment):
     proc = run_cli("compare", "--data", tiny_data, *TINY, *args, cwd=Path(__file__).resolve().parents[1])

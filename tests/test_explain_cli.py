@@ -123,7 +123,8 @@ def test_explain_end_to_end_on_the_real_data(tmp_path, real_data, course_model):
 
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    events = EventAccumulator(str(logdir), size_guidance={"tensors": 0})
+    (run_dir,) = logdir.glob("explain-*")  # one run folder per invocation, as train, compare and unroll make
+    events = EventAccumulator(str(run_dir), size_guidance={"tensors": 0})
     events.Reload()
     images = {tag for tag in events.Tags()["tensors"]
               if events.SummaryMetadata(tag).plugin_data.plugin_name == "images"}  # what the Images dashboard shows

@@ -50,8 +50,9 @@ def test_neurons_end_to_end_on_the_real_data(real_data, tmp_path):
     assert len(summary["figures"]) == 2 + 1 + 8 + 4 + 1
     for name in summary["figures"]:
         assert (out / name).read_bytes()[:8] == PNG, name
-    assert list(logdir.glob("events.out.tfevents.*"))
-    (metadata,) = logdir.glob("*/layer3_activations/metadata.tsv")
+    (run_dir,) = logdir.glob("neurons-*")  # one run folder per invocation, as train, compare and unroll make
+    assert list(run_dir.glob("events.out.tfevents.*"))
+    (metadata,) = run_dir.glob("*/layer3_activations/metadata.tsv")
     assert len(metadata.read_text().splitlines()) == 1 + 209 + 50
     states = {entry["layer"]: entry for entry in summary["unit_states"]["layers"]}
     assert sorted(states) == [1, 2, 3]

@@ -178,7 +178,7 @@ DIVERGING = dict(layers=(48, 20, 20, 20, 20, 1), init="he", learning_rate=1e4)
 @pytest.mark.parametrize("form", ["primal", "span"])
 def test_divergence_names_the_iteration(tiny_data, form):
     config, arrays = tiny_arrays(tiny_data, **DIVERGING, first_layer=form)
-    with pytest.raises(TrainingDiverged, match="the cost became nan at iteration 5") as info:
+    with pytest.raises(TrainingDiverged, match="the cost became (nan|-?inf) at iteration 5") as info:
         run_training(config, arrays)
     assert info.value.iteration == 5
 
@@ -186,7 +186,7 @@ def test_divergence_names_the_iteration(tiny_data, form):
 def test_nonfinite_parameters_after_the_last_update_are_caught(tiny_data):
     # five steps: the last update already turns W1 into NaN, but no cost is computed after it
     config, arrays = tiny_arrays(tiny_data, **DIVERGING, iterations=5)
-    with pytest.raises(TrainingDiverged, match="W1 holds nan after the update of iteration 4"):
+    with pytest.raises(TrainingDiverged, match="W1 holds (nan|-?inf) after the update of iteration 4"):
         run_training(config, arrays)
 
 

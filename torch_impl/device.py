@@ -38,7 +38,10 @@ def configure_backend(device: torch.device, allow_tf32: bool = False) -> Backend
     """TF32 off unless asked for, deterministic kernels on; returns the settings for reports.
 
     These are process-wide switches, so only the command-line layer calls this.
+    TF32 is a mode of CUDA's matmuls: asking for it on the CPU is refused, not ignored.
     """
+    if allow_tf32 and device.type != "cuda":
+        raise CatnetError(f"--allow-tf32 applies to CUDA matmuls only; this run is on {device.type}")
     torch.backends.cuda.matmul.allow_tf32 = allow_tf32
     torch.backends.cudnn.allow_tf32 = allow_tf32
     if device.type == "cuda":

@@ -8,7 +8,7 @@ import sys
 from catcore.config import TrainConfig
 from catnet.bench.entries import ENTRY_NAMES
 from catnet.bench.names import COMMAND_NAMES
-from catnet.cli import add_command, positive_int
+from catnet.cli import add_command, cpu_threads, iteration_count, positive_int
 
 DEFAULTS = TrainConfig()
 
@@ -29,13 +29,13 @@ def register(subparsers) -> None:
                         help=f"comma-separated entries to run (default: all; torch-cuda only with a GPU), none or all: {', '.join(ENTRY_NAMES)}")
     parser.add_argument("--commands", metavar="NAMES", type=_name_list(COMMAND_NAMES, "command"),
                         help=f"comma-separated commands for the commands table, none or all (default: all that exist): {', '.join(COMMAND_NAMES)}")
-    parser.add_argument("--iterations", type=positive_int, default=DEFAULTS.iterations, help="training iterations per run")
+    parser.add_argument("--iterations", type=iteration_count, default=DEFAULTS.iterations, help="training iterations per run")
     parser.add_argument("--repeats", type=positive_int, default=3,
                         help="runs of each fast entry, of each `catnet train` process and of each command with its floor "
                         "(the median is reported)")
     parser.add_argument("--slow-repeats", type=positive_int, default=1,
                         help="runs of each slow entry (textbook, plain PyTorch, primal forms)")
-    parser.add_argument("--threads", type=positive_int,
+    parser.add_argument("--threads", type=cpu_threads,
                         help="BLAS/OpenMP threads in every timed process (default: the environment's, which catnet sets to 1 "
                         "unless OMP_NUM_THREADS etc. are set)")
     parser.add_argument("--data", metavar="DIR", help="folder with the two .h5 files (else $CATNET_DATA, else ./datasets)")
@@ -85,14 +85,17 @@ def run(args) -> int:
     report = run_bench(settings, on_progress=lambda message: print(message, file=sys.stderr, flush=True))
     document = report_document(report)
     print(format_table(document))
-    if args.json:
-        from catnet.reports import write_json
+    from catcore.outputs import commit
+    from catnet.reports import write_json
 
+    if args.json:
         write_json(args.json, document)
-        print(f"Wrote {args.json}")
     if args.plot:
         _write_plot(args.plot, document)
-        print(f"Wrote {args.plot}")
+    commit()  # both in place, together, before the lines that say so
+    for path in (args.json, args.plot):
+        if path:
+            print(f"Wrote {path}")
     return 0
 
 

@@ -6,8 +6,15 @@ import sys
 import time
 from pathlib import Path
 
-from catcore.config import DEVICES, DTYPES
-from catnet.cli import add_command, positive_float, positive_int
+from catcore.config import DEVICES, DTYPES, MAX_IG_STEPS
+from catnet.cli import (
+    add_command,
+    cpu_threads,
+    int_from,
+    positive_float,
+    positive_int,
+    seed,
+)
 from catnet.progress import progress_bar
 from interpret.methods import BASELINES, DEFAULT_METHODS, METHODS, Settings
 
@@ -40,11 +47,11 @@ def register(subparsers) -> None:
     parser.add_argument("--evaluate", action="store_true",
                         help="deletion/insertion curves, model-randomisation check, IG completeness")
     parser.add_argument("--data", metavar="DIR", help="folder with the two .h5 files (else $CATNET_DATA, else ./datasets)")
-    parser.add_argument("--seed", type=int, default=DEFAULTS.seed,
+    parser.add_argument("--seed", type=seed, default=DEFAULTS.seed,
                         help="seed of the stochastic methods, the noise baseline, random orders and random weights")
-    parser.add_argument("--ig-steps", type=positive_int, default=DEFAULTS.ig_steps,
+    parser.add_argument("--ig-steps", type=int_from(1, MAX_IG_STEPS), default=DEFAULTS.ig_steps,
                         help="integrated-gradients steps; doubled per image (up to --ig-max-steps) while the completeness gap is too large")
-    parser.add_argument("--ig-max-steps", type=positive_int, default=DEFAULTS.ig_max_steps,
+    parser.add_argument("--ig-max-steps", type=int_from(1, MAX_IG_STEPS), default=DEFAULTS.ig_max_steps,
                         help="stop doubling here and warn if the gap is still too large")
     parser.add_argument("--ig-tolerance", type=positive_float, default=DEFAULTS.ig_tolerance,
                         help="acceptable |sum(map) - (F(x) - F(baseline))|, in logits")
@@ -53,7 +60,7 @@ def register(subparsers) -> None:
     parser.add_argument("--dtype", choices=DTYPES, default="float64",
                         help="float64 agrees with the NumPy reference to rounding; float32 is about twice as fast on CPU")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="auto = CUDA when there is one")
-    parser.add_argument("--threads", type=positive_int, metavar="N",
+    parser.add_argument("--threads", type=cpu_threads, metavar="N",
                         help="CPU threads for torch (default: torch's choice); 1 is often faster on a busy machine")
     parser.set_defaults(run=run)
 
@@ -62,11 +69,13 @@ def run(args) -> int:
     from catcore.data import load_dataset
     from catcore.errors import CatnetError
     from catcore.modelfile import load_model
-    from catcore.outputs import ensure_dir
+    from catcore.outputs import check_folder, check_output_folder
     from interpret.methods import parse_methods
 
     # everything a person can get wrong is checked before any computing or writing
     methods = parse_methods(args.methods)
+    out = check_output_folder("--out", args.out)
+    check_folder("--logdir", args.logdir)
     settings = Settings(
         baseline=args.baseline, seed=args.seed, ig_steps=args.ig_steps, ig_tolerance=args.ig_tolerance,
         ig_max_steps=max(args.ig_max_steps, args.ig_steps), batch_size=args.batch_size,
@@ -78,18 +87,12 @@ def run(args) -> int:
             f"{args.model} was trained on {model_file.image_shape} images, the data holds {dataset.image_shape} images"
         )
     split_name, indices = parse_images(args.images, len(dataset.train), len(dataset.test))
+    _check_no_overflow(args.model, model_file, dataset.test if split_name == "test" else dataset.train, indices)
     if "occlusion" in methods and settings.occlusion_window > min(dataset.image_shape[:2]):
         raise CatnetError(f"occlusion needs images of at least {settings.occlusion_window} px, got {dataset.image_shape}")
-    for flag, folder in (("--out", args.out), ("--logdir", args.logdir)):
-        if folder and Path(folder).exists() and not Path(folder).is_dir():
-            raise CatnetError(f"{flag} {folder} is a file, not a folder")
     from torch_impl.device import resolve_device
 
     device = resolve_device(args.device)  # --device cuda without a GPU: refused before any folder is made
-    out = ensure_dir(args.out)
-    if args.logdir:
-        ensure_dir(args.logdir)
-
     return _explain(args, model_file, dataset, split_name, indices, methods, settings, device, out)
 
 
@@ -114,6 +117,19 @@ def parse_images(text: str, train_size: int, test_size: int) -> tuple[str, list[
             f"image index {bad[0]} is out of range: the test set has {test_size} images, indices 0-{test_size - 1}"
         )
     return "test", list(dict.fromkeys(indices))
+
+
+def _check_no_overflow(path, model_file, split, indices) -> None:
+    """A model whose finite weights still overflow on these images would give meaningless maps: refused now."""
+    from catcore.errors import CatnetError
+    from catcore.flatten import flatten_order
+    from numpy_impl.network import overflowing_column
+
+    X = split.X(flatten_order(model_file.flatten, model_file.image_shape), model_file.params.dtype)  # (n_x, m)
+    bad = overflowing_column(model_file.params, X[:, indices])
+    if bad is not None:
+        raise CatnetError(f"{path}: its weights are so large that the network overflows on image {indices[bad]}; "
+                          "it is no trained catnet model")
 
 
 def _explain(args, model_file, dataset, split_name, indices, methods, settings, device, out: Path) -> int:
@@ -154,16 +170,26 @@ def _explain(args, model_file, dataset, split_name, indices, methods, settings, 
     started = time.perf_counter()
     host_images = images.cpu().numpy().astype(np.float64)  # (N, H, W, C) in [0, 1]
     stems = [f"{split_name}-{index:03d}" for index in indices]  # test-007.png sorts in index order
-    written = _write_figures(out, args.logdir, host_images, results, verdicts, stems, evaluation, args.scale == "shared")
+    # the folder is filled aside and replaces --out whole at the end: an interrupted run leaves the last one intact
+    from catcore.outputs import commit, staged_folder
+
+    run_dir = None
+    if args.logdir:  # tensorboard's protos take 0.16 s to import: only when asked for
+        from catnet.tblog import new_run_dir
+
+        run_dir = new_run_dir(args.logdir, "explain")
+    staged = staged_folder(out)
+    written = _write_figures(staged, run_dir, host_images, results, verdicts, stems, evaluation, args.scale == "shared")
     seconds["figures"] = time.perf_counter() - started
     from catnet.reports import write_json
     from interpret.summary import summary_document
 
     document = summary_document(str(args.model), model_file, args.dtype, split_name, indices, verdicts, results,
                                 evaluation, settings, seconds)
-    write_json(out / "summary.json", document)
+    write_json(staged / "summary.json", document)
+    commit()  # in place before the line that says so
     print(f"Wrote {written} PNGs ({seconds['figures']:.1f} s) and summary.json to {out}"
-          + (f"; the images also in TensorBoard under {args.logdir}" if args.logdir else ""))
+          + (f"; the images also in TensorBoard under {run_dir}" if run_dir else ""))
     return 0
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from catcore.config import DATA_DIR, DATA_MIRROR, FETCH_TIMEOUT_SECONDS
-from catnet.cli import add_command, positive_float
+from catnet.cli import add_command, timeout_seconds
 
 
 def register(subparsers) -> None:
@@ -16,15 +16,23 @@ def register(subparsers) -> None:
     parser.add_argument("--dest", default=DATA_DIR, metavar="DIR",
                         help="folder to put the files in (the default is where catnet looks last)")
     parser.add_argument("--mirror", default=DATA_MIRROR, metavar="URL", help="base URL of the folder holding both files")
-    parser.add_argument("--timeout", type=positive_float, default=FETCH_TIMEOUT_SECONDS, metavar="SECONDS",
+    parser.add_argument("--timeout", type=timeout_seconds, default=FETCH_TIMEOUT_SECONDS, metavar="SECONDS",
                         help="give up when the server stays silent this long")
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
+    from pathlib import Path
+
+    from catcore.config import DATA_FILES
+    from catcore.outputs import check_output_file, commit
     from catnet.fetch import fetch_dataset
 
-    for fetched in fetch_dataset(args.dest, mirror=args.mirror, timeout=args.timeout):
+    for name in DATA_FILES.values():  # a folder or device where a file goes, an unwritable --dest: said now
+        check_output_file("--dest", Path(args.dest) / name)
+    fetched_files = fetch_dataset(args.dest, mirror=args.mirror, timeout=args.timeout)
+    commit()  # both files in place, together, before the lines that say so
+    for fetched in fetched_files:
         action = "downloaded" if fetched.downloaded else "already present"
         print(f"{fetched.path}: {action}, {fetched.size:,} bytes, sha256 ok")
     return 0

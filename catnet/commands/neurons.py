@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from catnet.cli import add_command, non_negative_float, positive_float, positive_int
+from catcore.config import MAX_AM_STEPS
+from catnet.cli import (
+    add_command,
+    int_from,
+    non_negative_float,
+    positive_float,
+    positive_int,
+    seed,
+)
 
 
 def register(subparsers) -> None:
@@ -18,12 +26,12 @@ def register(subparsers) -> None:
     parser.add_argument("--model", required=True, metavar="PATH", help="a model file (.npz) written by 'catnet train --save'")
     parser.add_argument("--data", metavar="DIR", help="folder with the two .h5 files (else $CATNET_DATA, else ./datasets)")
     parser.add_argument("--k", type=positive_int, default=5, help="images per unit in each strip (highest and lowest)")
-    parser.add_argument("--am-steps", type=positive_int, default=200, help="activation maximisation: gradient-ascent steps")
+    parser.add_argument("--am-steps", type=int_from(1, MAX_AM_STEPS), default=200, help="activation maximisation: gradient-ascent steps")
     parser.add_argument("--am-radius", type=positive_float, default=None,
                         help="activation maximisation: bound on ||x||_2; None: the median norm of a training image")
     parser.add_argument("--am-smoothness", type=non_negative_float, default=0.01,
                         help="activation maximisation: weight of the sum of squared neighbour differences")
-    parser.add_argument("--am-seed", type=int, default=0, help="activation maximisation: seed of the random start")
+    parser.add_argument("--am-seed", type=seed, default=0, help="activation maximisation: seed of the random start")
     parser.add_argument("--out", default="out/neurons", metavar="DIR", help="write the PNG figures and summary.json here")
     parser.add_argument("--logdir", default="runs/neurons", metavar="DIR",
                         help="write the figures and the hidden-layer embedding for TensorBoard here")
@@ -33,7 +41,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from catcore.data import load_dataset
     from catcore.modelfile import load_model
-    from catcore.outputs import ensure_dir
+    from catcore.outputs import check_folder, check_output_folder
     from catnet.progress import progress_bar
     from interpret.maximize import MaximizeSettings
     from interpret.neurons import (
@@ -44,6 +52,7 @@ def run(args) -> int:
         summary,
     )
 
+    out, logdir = check_output_folder("--out", args.out), check_folder("--logdir", args.logdir)
     model = load_model(args.model)
     dataset = load_dataset(args.data)
     order = check_inputs(model, dataset, args.k)
@@ -53,7 +62,6 @@ def run(args) -> int:
         smoothness=args.am_smoothness,
         seed=args.am_seed,
     )
-    out, logdir = ensure_dir(args.out), ensure_dir(args.logdir)
 
     print(f"Model {args.model}: layers {list(model.layer_sizes)}, init {model.init} seed {model.seed}, "
           f"{model.flatten} pixel order, {model.params.dtype}", flush=True)
@@ -107,25 +115,27 @@ def _section(name: str, result, k: int, settings) -> str:
 def _write(out: Path, logdir: Path, dataset, analysis, document: dict) -> None:
     """Each figure built, drawn, encoded once and freed in turn: its PNG bytes go to the file and to TensorBoard."""
     from catcore.config import CLASS_NAMES
+    from catcore.outputs import commit, staged_folder
     from catnet.figfiles import encode_png, freed_after_drawing, render, write_file
     from catnet.progress import progress_bar
     from catnet.reports import write_json
-    from catnet.tblog import EventWriter
+    from catnet.tblog import EventWriter, new_run_dir
     from interpret.figures_neurons import figure_names, neurons_figures
 
     names = figure_names(analysis)
-    with EventWriter(logdir) as writer:
+    # the folder is filled aside and replaces --out whole at the end: an interrupted run leaves the last one intact
+    staged, run_dir = staged_folder(out), new_run_dir(logdir, "neurons")
+    with EventWriter(run_dir) as writer:
         with freed_after_drawing() as collect, progress_bar(len(names), "drawing", "fig") as bar:
             for name, figure in neurons_figures(analysis, dataset):
                 pixels = render(figure)
                 del figure
                 collect()
                 png = encode_png(pixels)
-                write_file(out / f"{name}.png", png)
+                write_file(staged / f"{name}.png", png)
                 writer.image(f"neurons/{name}", pixels, step=0, png=png)
                 bar.update(1)
-        write_json(out / "summary.json", {**document, "figures": [f"{name}.png" for name in names]})
-        print(f"Wrote {len(names)} figures and summary.json to {out}")
+        write_json(staged / "summary.json", {**document, "figures": [f"{name}.png" for name in names]})
         hidden = analysis.hidden
         if hidden is not None:
             writer.embedding(
@@ -140,5 +150,7 @@ def _write(out: Path, logdir: Path, dataset, analysis, document: dict) -> None:
                 header=["split", "index", "label", "prediction", "p_cat"],
                 images=hidden.images,
             )
+    commit()  # in place before the lines that say so
+    print(f"Wrote {len(names)} figures and summary.json to {out}")
     print("Wrote TensorBoard figures" + (" and the hidden-layer embedding" if analysis.hidden is not None else "")
-          + f" to {logdir} (tensorboard --logdir {logdir})")
+          + f" to {run_dir} (tensorboard --logdir {logdir})")

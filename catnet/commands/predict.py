@@ -21,14 +21,19 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from catcore.data import CLASS_NAMES
+    from catcore.errors import CatnetError
     from catcore.flatten import flatten_order
     from catcore.modelfile import load_model
     from catnet.images import load_images
-    from numpy_impl.network import predict_proba
+    from numpy_impl.network import overflowing_column, predict_proba
 
     model = load_model(args.model)
     order = flatten_order(model.flatten, model.image_shape)
     X = load_images(args.images, order, dtype=model.params.dtype)  # (n_x, m)
+    bad = overflowing_column(model.params, X)
+    if bad is not None:
+        raise CatnetError(f"{args.model}: its weights are so large that the network overflows on {args.images[bad]}; "
+                          "it is no trained catnet model")
     probabilities = predict_proba(model.params, X)[0]  # (m,)
     width = max(len(path) for path in args.images)
     for path, p in zip(args.images, probabilities):

@@ -15,7 +15,14 @@ from catcore.config import (
     TorchSettings,
     TrainConfig,
 )
-from catnet.cli import add_command, layer_list, positive_float, positive_int
+from catnet.cli import (
+    add_command,
+    iteration_count,
+    layer_list,
+    positive_float,
+    positive_int,
+    seed,
+)
 
 DEFAULTS = TrainConfig()
 
@@ -27,9 +34,9 @@ def add_config_arguments(parser) -> None:
     parser.add_argument("--init", choices=INIT_SCHEMES, default=DEFAULTS.init,
                         help="dls = randn/sqrt(fan_in) (the course's deep model), small = randn*0.01 (its two-layer model)")
     parser.add_argument("--lr", type=positive_float, default=DEFAULTS.learning_rate, help="learning rate")
-    parser.add_argument("--iterations", type=positive_int, default=DEFAULTS.iterations,
+    parser.add_argument("--iterations", type=iteration_count, default=DEFAULTS.iterations,
                         help="gradient-descent steps, counted from 0")
-    parser.add_argument("--seed", type=int, default=DEFAULTS.seed, help="seed of the initial parameters")
+    parser.add_argument("--seed", type=seed, default=DEFAULTS.seed, help="seed of the initial parameters")
     parser.add_argument("--dtype", choices=DTYPES, default=DEFAULTS.dtype)
     parser.add_argument("--flatten", default=DEFAULTS.flatten, metavar="ORDER", help=f"pixel order: {FLATTEN_HELP}")
     parser.add_argument("--first-layer", choices=FIRST_LAYER_MODES, default=DEFAULTS.first_layer,
@@ -42,6 +49,17 @@ def add_torch_arguments(parser) -> None:
     parser.add_argument("--device", choices=DEVICES, default=TorchSettings.device, help="torch only")
     parser.add_argument("--allow-tf32", action="store_true",
                         help="torch on CUDA only: TF32 matmuls (fast, not bit-comparable)")
+
+
+def torch_settings_from_args(args, impl: str) -> TorchSettings:
+    """--device and --allow-tf32, refusing what contradicts --impl (TF32 on the CPU is refused once the device is known)."""
+    from catcore.errors import CatnetError
+
+    if impl == "numpy" and args.device == "cuda":
+        raise CatnetError("--device cuda needs --impl torch: the NumPy twin runs on the CPU")
+    if impl == "numpy" and args.allow_tf32:
+        raise CatnetError("--allow-tf32 needs --impl torch on CUDA: the NumPy twin has no TF32")
+    return TorchSettings(device=args.device, allow_tf32=args.allow_tf32)
 
 
 def config_from_args(args) -> TrainConfig:
@@ -77,27 +95,26 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from catcore.data import load_dataset, prepare_arrays
-    from catcore.outputs import check_output_file, ensure_dir
+    from catcore.outputs import check_folder, check_output_file
     from catnet.runs import run_training
 
     config = config_from_args(args)
+    settings = torch_settings_from_args(args, args.impl)
     # a bad output path fails now, not after a long run
     check_output_file("--save", args.save, ".npz")
     check_output_file("--metrics-json", args.metrics_json, ".json")
-    if args.logdir:
-        ensure_dir(args.logdir)
+    check_folder("--logdir", args.logdir)
     dataset = load_dataset(args.data)
     arrays = prepare_arrays(dataset, config)
-    settings = TorchSettings(device=args.device, allow_tf32=args.allow_tf32)
 
     with _cost_lines(config, enabled=not args.quiet) as on_log:
         run_ = run_training(config, arrays, impl=args.impl, torch_settings=settings, on_log=on_log)
 
     print(f"Train accuracy: {run_.train_accuracy:.4f}  ({_count(run_.train_accuracy, arrays.Y_train)})")
     print(f"Test accuracy:  {run_.test_accuracy:.4f}  ({_count(run_.test_accuracy, arrays.Y_test)})")
+    sys.stdout.write(_write_outputs(args, run_, dataset))
     print(f"Trained in {run_.train_seconds:.2f} s ({args.impl}, {config.dtype}, first layer {run_.result.first_layer}"
           + (f", {run_.backend.device}" if run_.backend else "") + ")", file=sys.stderr)
-    _write_outputs(args, run_, dataset)
     return 0
 
 
@@ -129,9 +146,12 @@ def _cost_lines(config: TrainConfig, enabled: bool):
         yield on_log
 
 
-def _write_outputs(args, run_, dataset) -> None:
+def _write_outputs(args, run_, dataset) -> str:
+    """Write every output the flags ask for, all of them or none; returns what to tell the user."""
     from catcore.modelfile import ModelFile, save_model
+    from catcore.outputs import commit
 
+    lines = []
     if args.save:
         model = ModelFile(
             params=run_.result.params,
@@ -142,16 +162,18 @@ def _write_outputs(args, run_, dataset) -> None:
             span_coefficients=run_.result.span_coefficients,
             extra=_summary(run_),
         )
-        print(f"Saved model to {save_model(args.save, model)}")
+        lines.append(f"Saved model to {save_model(args.save, model)}")
     if args.metrics_json:
         from catnet.reports import write_json
 
         write_json(args.metrics_json, metrics(run_))
-        print(f"Wrote metrics to {args.metrics_json}")
+        lines.append(f"Wrote metrics to {args.metrics_json}")
     if args.logdir:
         from catnet.tblog import write_training_run
 
-        print(f"Wrote TensorBoard run {write_training_run(args.logdir, run_)}")
+        lines.append(f"Wrote TensorBoard run {write_training_run(args.logdir, run_)}")
+    commit()  # every output in place before the lines that say so
+    return "".join(line + "\n" for line in lines)
 
 
 def _summary(run_) -> dict:

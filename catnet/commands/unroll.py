@@ -39,17 +39,17 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from catcore.data import load_dataset, prepare_arrays
     from catcore.errors import CatnetError
-    from catcore.outputs import ensure_dir
+    from catcore.outputs import check_folder
     from interpret import unroll
 
     config = config_from_args(args)
+    out, logdir = check_folder("--out", args.out), check_folder("--logdir", args.logdir)
     others = tuple(name.strip() for name in args.orders.split(",") if name.strip())
     if not others:
         raise CatnetError(f"--orders needs at least one order to compare, got {args.orders!r}")
     dataset = load_dataset(args.data)
     orders = unroll.check_orders(config.flatten, others, dataset.image_shape)
     prepare_arrays(dataset, config)  # checks the first layer against the images before any training
-    out, logdir = ensure_dir(args.out), ensure_dir(args.logdir)
 
     from catnet.progress import progress_bar
 
@@ -150,6 +150,7 @@ def _document(config, runs, mismatches, equivalences, majority, tolerance) -> di
 
 
 def _write(out: Path, logdir: Path, document: dict, runs, equivalences, report: str) -> None:
+    from catcore.outputs import commit
     from catnet.figfiles import render, save_png
     from catnet.reports import write_json
     from catnet.tblog import EventWriter, new_run_dir
@@ -158,7 +159,6 @@ def _write(out: Path, logdir: Path, document: dict, runs, equivalences, report: 
     write_json(out / "unroll.json", document)
     pixels = render(cost_curves(runs, equivalences))
     save_png(out / "costs.png", pixels)
-    print(f"\nWrote {out / 'costs.png'} and {out / 'unroll.json'}")
 
     experiment = new_run_dir(logdir, "unroll")  # a fresh folder per invocation: re-runs do not pile up curves
     for r in runs:  # one run per order, so TensorBoard overlays the curves in one chart
@@ -169,4 +169,6 @@ def _write(out: Path, logdir: Path, document: dict, runs, equivalences, report: 
     with EventWriter(experiment / "summary") as writer:
         writer.image("unroll/costs", pixels, step=0)
         writer.text("unroll/report", "```\n" + report + "\n```")
+    commit()  # both files and the TensorBoard runs in place, together, before the lines that say so
+    print(f"\nWrote {out / 'costs.png'} and {out / 'unroll.json'}")
     print(f"Wrote TensorBoard runs under {experiment} (tensorboard --logdir {logdir})")
