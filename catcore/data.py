@@ -30,7 +30,9 @@ class Split:
 
     def X(self, order: FlattenOrder, dtype=np.float64) -> np.ndarray:
         """Flattened and scaled to [0, 1]: (n_x, m), the course's layout."""
-        return order.flatten(self.images).astype(dtype) / 255.0
+        X = order.flatten(self.images).astype(dtype, order="C")  # (n_x, m), a copy in C order (as BLAS saw it before)
+        X /= 255.0  # in place: the same values as X / 255.0 without a second array
+        return X
 
     def Y(self, dtype=np.float64) -> np.ndarray:
         """Labels as a row: (1, m)."""

@@ -8,6 +8,7 @@ wrapper) and each can be undone exactly.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -26,13 +27,19 @@ class FlattenOrder:
     image_shape: tuple[int, int, int]  # (H, W, C)
     perm: np.ndarray  # (H*W*C,) int64; flat = course_flat[..., perm]
 
+    @cached_property
+    def is_identity(self) -> bool:
+        """The course's own order: flattening needs no gather (gathering copies every value for nothing)."""
+        return bool(np.array_equal(self.perm, np.arange(self.perm.size)))
+
     def flatten(self, images: np.ndarray) -> np.ndarray:
         """(m, H, W, C) images -> (H*W*C, m) columns in this order, unscaled."""
         if images.shape[1:] != self.image_shape:
             raise CatnetError(
                 f"images of shape {images.shape[1:]} do not fit a flatten order made for {self.image_shape}"
             )
-        return images.reshape(images.shape[0], -1)[:, self.perm].T
+        rows = images.reshape(images.shape[0], -1)  # (m, n_x) in the course's order
+        return (rows if self.is_identity else rows[:, self.perm]).T
 
     def unflatten(self, columns: np.ndarray) -> np.ndarray:
         """(H*W*C, m) columns in this order -> (m, H, W, C); exact inverse of flatten."""

@@ -55,6 +55,16 @@ class SpanFrame:
 
     def __init__(self, W1_init: np.ndarray, X: np.ndarray):
         self.basis = SpanBasis(W1_init.astype(np.float64), X.astype(np.float64))  # (n_1, n_x), (n_x, m)
+        self._products: dict[int, tuple[Snapshot, np.ndarray]] = {}  # id -> (snapshot, its C @ G)
+
+    def _CG(self, snap: Snapshot) -> np.ndarray:
+        """C @ G of a span snapshot, made once: its Z1 and its ||W1||^2 both need it, at every step."""
+        held = self._products.get(id(snap))
+        if held is None or held[0] is not snap:
+            if len(self._products) >= 8:  # a step's few snapshots; the ones of past steps are let go
+                self._products.clear()
+            held = self._products[id(snap)] = (snap, snap.C @ self.basis.gram)  # the snapshot is held, so its id stays its own
+        return held[1]
 
     def materialise(self, C: np.ndarray) -> np.ndarray:
         return self.basis.W1(C)  # (n_1, n_x)
@@ -62,7 +72,7 @@ class SpanFrame:
     def W1_sq(self, snap: Snapshot) -> float:
         """||W1||_F^2 without forming W1 when the run is in span form."""
         if snap.C is not None:
-            return self.basis.W1_norm_sq(snap.C)
+            return self.basis.W1_norm_sq(snap.C, self._CG(snap))
         return float(np.sum(snap.W1**2))
 
     def W1_diff_sq(self, a: Snapshot, b: Snapshot) -> float:
@@ -74,7 +84,7 @@ class SpanFrame:
     def Z1(self, snap: Snapshot) -> np.ndarray:
         """The first layer's pre-activation on the frame's data, (n_1, m)."""
         if snap.C is not None:
-            return self.basis.Z1(snap.C, snap.b1)
+            return self.basis.Z1(snap.C, snap.b1, self._CG(snap))
         return snap.W1 @ self.basis.X + snap.b1
 
     def _W1(self, snap: Snapshot) -> np.ndarray:

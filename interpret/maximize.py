@@ -69,39 +69,51 @@ def maximize_layer(params: Params, order: FlattenOrder, layer: int, settings: Ma
     n_units = params.layer_sizes[layer]
     unit = torch.arange(n_units)
 
+
     def objective(x):  # x (n_units, H, W, C) -> z, objective, both (n_units,)
-        Zs = model.forward_all(x.reshape(n_units, -1)[:, perm]).Z  # rows in the network's order
+        rows = x.reshape(n_units, -1)
+        Zs = model.forward_all(rows if order.is_identity else rows[:, perm]).Z  # rows in the network's order
         z = Zs[layer - 1][unit, unit]  # row j drives unit j
         return z, z - settings.smoothness * roughness(x)
+
+    def evaluated(x):  # z, objective and the objective's gradient at x, all detached
+        x = x.detach().requires_grad_(True)
+        z, value = objective(x)
+        (grad,) = torch.autograd.grad(value.sum(), x)  # rows are independent: row j's gradient is unit j's
+        return z.detach(), value.detach(), grad
 
     generator = torch.Generator().manual_seed(settings.seed)
     x = torch.randn((n_units,) + order.image_shape, generator=generator, dtype=torch.float64)
     x = _project(x, 0.1 * settings.radius)  # a faint random start inside the ball
     step = torch.full((n_units,), settings.first_step * settings.radius, dtype=torch.float64)
-    with torch.no_grad():
-        z, value = objective(x)
-    zs, values = [z], [value]
-    for _ in range(settings.steps):
-        x.requires_grad_(True)
-        _, traced = objective(x)
-        (grad,) = torch.autograd.grad(traced.sum(), x)  # rows are independent: row j's gradient is unit j's
+    # the history is written into tensors made once: appended step by step, its small tensors interleaved with the
+    # 2 MB temporaries of each step kept the heap from shrinking (about 360 MB more peak memory for the same numbers)
+    zs = torch.empty((settings.steps + 1, n_units), dtype=torch.float64)
+    values = torch.empty_like(zs)
+    # each candidate is evaluated with its gradient: when it is accepted, that is the next step's gradient, so a
+    # step costs one forward and backward pass instead of two forwards and a backward (the same numbers)
+    z, value, grad = evaluated(x)
+    zs[0], values[0] = z, value
+    for index in range(1, settings.steps + 1):
         with torch.no_grad():
             direction = grad / grad.flatten(1).norm(dim=1).clamp_min(1e-300).view(-1, 1, 1, 1)
-            candidate = _project(x.detach() + step.view(-1, 1, 1, 1) * direction, settings.radius)
-            z_new, value_new = objective(candidate)
+            candidate = _project(x + step.view(-1, 1, 1, 1) * direction, settings.radius)
+        z_new, value_new, grad_new = evaluated(candidate)
+        with torch.no_grad():
             accept = value_new > value  # a refused step keeps x and halves the step
-            x = torch.where(accept.view(-1, 1, 1, 1), candidate, x.detach())
+            rows = accept.view(-1, 1, 1, 1)
+            x = torch.where(rows, candidate, x)
+            grad = torch.where(rows, grad_new, grad)
             z = torch.where(accept, z_new, z)
             value = torch.where(accept, value_new, value)
             step = torch.where(accept, (step * 1.5).clamp_max(settings.radius), step / 2)
-        zs.append(z)
-        values.append(value)
+        zs[index], values[index] = z, value
     return Maximization(
         layer=layer,
-        images=x.detach().numpy(),
-        z=torch.stack(zs).numpy(),
-        objective=torch.stack(values).numpy(),
-        norms=x.detach().flatten(1).norm(dim=1).numpy(),
+        images=x.numpy(),
+        z=zs.numpy(),
+        objective=values.numpy(),
+        norms=x.flatten(1).norm(dim=1).numpy(),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,16 +12,19 @@ from catcore.data import Dataset
 from catcore.errors import CatnetError
 from catcore.flatten import FlattenOrder, flatten_order
 from catcore.modelfile import ModelFile
-from interpret.maximize import Maximization, MaximizeSettings, maximize_all
+from interpret.maximize import Maximization, MaximizeSettings, maximize_layer
 from interpret.span import LEAST_SQUARES, SpanFit, check_stored, span_fit
 from interpret.templates import Templates, first_layer_templates, initial_parameters
 from interpret.units import (
+    ALWAYS_ON,
+    DEAD,
     HiddenMap,
     TopK,
     hidden_map,
     preactivations,
     principal_components,
     top_k,
+    unit_states,
 )
 from numpy_impl.init import SCHEMES
 from numpy_impl.network import overflowing_column
@@ -53,6 +57,14 @@ class NeuronsAnalysis:
     hidden_points: np.ndarray | None  # (N, 2): the hidden map on its top principal axes
     hidden_share: np.ndarray | None  # share of variance of those axes
 
+    def states(self, layer: int) -> tuple[str | None, ...]:
+        """Per unit of a hidden `layer` (1-based): dead / always on over the training images, or None (units.unit_states).
+        The output layer has no ReLU: all None."""
+        if layer == len(self.maximizations):
+            return (None,) * self.tops[-1].Z.shape[0]
+        (top,) = (t for t in self.tops if t.layer == layer and t.split == "train")
+        return unit_states(top.Z)
+
 
 def check_inputs(model: ModelFile, dataset: Dataset, k: int) -> FlattenOrder:
     """Everything that could make the analysis meaningless or fail, before any of it runs."""
@@ -82,8 +94,14 @@ def default_radius(dataset: Dataset, order: FlattenOrder) -> float:
     return float(np.median(np.linalg.norm(dataset.train.X(order), axis=0)))
 
 
-def analyse(model: ModelFile, dataset: Dataset, k: int, maximize: MaximizeSettings) -> NeuronsAnalysis:
-    """Templates, span coefficients, top images, activation maximisation and the hidden map."""
+def analyse(model: ModelFile, dataset: Dataset, k: int, maximize: MaximizeSettings,
+            on_section: Callable[[str, object], None] | None = None) -> NeuronsAnalysis:
+    """Templates, span coefficients, top images, activation maximisation and the hidden map.
+
+    on_section(name, result) hears about each part as it is done: ("span", (fit, least squares)), ("tops", tops),
+    ("maximize", one layer's Maximization) per layer, ("hidden", hidden map or None).
+    """
+    said = on_section or (lambda name, result: None)
     order = check_inputs(model, dataset, k)
     params = model.params.astype(np.float64)
     W1, W1_init = params.layers[0].W, initial_parameters(model).layers[0].W.astype(np.float64)
@@ -94,14 +112,21 @@ def analyse(model: ModelFile, dataset: Dataset, k: int, maximize: MaximizeSettin
     else:
         C = least_squares_coefficients(X["train"], W1, W1_init)
         least_squares = SpanFit(C, LEAST_SQUARES, reconstruction_error(C, X["train"], W1, W1_init))
+    said("span", (fit, least_squares))
     tops = []
     for name in SPLITS:
         for layer, Z in enumerate(preactivations(params, X[name]), start=1):
             tops.append(LayerTop(layer=layer, split=name, Z=Z, top=top_k(Z, k)))
+    said("tops", tuple(tops))
+    maximizations = []
+    for layer in range(1, len(params.layers) + 1):
+        maximizations.append(maximize_layer(params, order, layer, maximize))
+        said("maximize", maximizations[-1])
     hidden = hidden_map(
         params, {name: (X[name], getattr(dataset, name).images, getattr(dataset, name).labels) for name in SPLITS}
     )
     points, share = principal_components(hidden.features) if hidden is not None else (None, None)
+    said("hidden", hidden)
     return NeuronsAnalysis(
         order=order,
         templates=first_layer_templates(W1, W1_init, order),
@@ -110,11 +135,16 @@ def analyse(model: ModelFile, dataset: Dataset, k: int, maximize: MaximizeSettin
         contributors=top_k(fit.C, min(k, fit.C.shape[1])),
         tops=tuple(tops),
         maximize=maximize,
-        maximizations=maximize_all(params, order, maximize),
+        maximizations=tuple(maximizations),
         hidden=hidden,
         hidden_points=points,
         hidden_share=share,
     )
+
+
+def sections(layers: int) -> int:
+    """How many times `analyse` calls on_section for a network of `layers` layers: a progress bar's total."""
+    return 3 + layers
 
 
 def summary(analysis: NeuronsAnalysis, dataset: Dataset) -> dict:
@@ -155,6 +185,12 @@ def summary(analysis: NeuronsAnalysis, dataset: Dataset) -> dict:
             }
             for top in analysis.tops
         ],
+        "unit_states": {
+            "over": "the training images: dead = the ReLU is off (z <= 0) for every one, always on = on for every one",
+            "layers": [{"layer": layer, "dead": _units(analysis.states(layer), DEAD),
+                        "always_on": _units(analysis.states(layer), ALWAYS_ON)}
+                       for layer in range(1, len(analysis.maximizations))],
+        },
         "activation_maximisation": {
             "radius": analysis.maximize.radius,
             "steps": analysis.maximize.steps,
@@ -181,6 +217,11 @@ def summary(analysis: NeuronsAnalysis, dataset: Dataset) -> dict:
             "principal_axes_variance_share": analysis.hidden_share,
         }
     return doc
+
+
+def _units(states: tuple[str | None, ...], state: str) -> list[int]:
+    """1-based numbers of the units in `state`."""
+    return [unit + 1 for unit, value in enumerate(states) if value == state]
 
 
 def _image(index, labels: np.ndarray, **value) -> dict:

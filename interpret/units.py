@@ -28,6 +28,16 @@ def top_k(values: np.ndarray, k: int) -> TopK:
     return TopK(highest=descending[:, :k], lowest=ascending[:, :k])
 
 
+DEAD, ALWAYS_ON = "dead", "always on"
+
+
+def unit_states(Z: np.ndarray) -> tuple[str | None, ...]:
+    """Per unit of Z (n_units, m) over a set of images: DEAD if its ReLU is off for every one (z <= 0), ALWAYS_ON if
+    on for every one, else None. A dead unit passes nothing on; an always-on one is a plain linear unit there."""
+    Z = np.asarray(Z)
+    return tuple(DEAD if (row <= 0).all() else ALWAYS_ON if (row > 0).all() else None for row in Z)
+
+
 def preactivations(params: Params, X: np.ndarray) -> tuple[np.ndarray, ...]:
     """Each layer's Z (n_l, m) for X (n_x, m); the last is the "cat" logit.
 

@@ -28,17 +28,18 @@ class SpanBasis:
         """The first layer's weights for coefficients C (n_1, m): (n_1, n_x)."""
         return self.W1_init + C @ self.X.T
 
-    def Z1(self, C: np.ndarray, b1: np.ndarray) -> np.ndarray:
-        """W1 @ X + b1 on the basis's own images without forming W1: (n_1, m)."""
-        return self.Z1_init + C @ self.gram + b1
+    def Z1(self, C: np.ndarray, b1: np.ndarray, CG: np.ndarray | None = None) -> np.ndarray:
+        """W1 @ X + b1 on the basis's own images without forming W1: (n_1, m). CG: C @ gram, when already made."""
+        return self.Z1_init + (C @ self.gram if CG is None else CG) + b1
 
     @cached_property
     def W1_init_norm_sq(self) -> float:
         return float(np.sum(self.W1_init**2))
 
-    def W1_norm_sq(self, C: np.ndarray) -> float:
-        """||W1||_F^2 = ||W1_init||^2 + 2 <C, W1_init X> + <C, C G>, without forming W1."""
-        return self.W1_init_norm_sq + 2 * float(np.sum(C * self.Z1_init)) + float(np.sum(C * (C @ self.gram)))
+    def W1_norm_sq(self, C: np.ndarray, CG: np.ndarray | None = None) -> float:
+        """||W1||_F^2 = ||W1_init||^2 + 2 <C, W1_init X> + <C, C G>, without forming W1. CG: C @ gram, when made."""
+        CG = C @ self.gram if CG is None else CG
+        return self.W1_init_norm_sq + 2 * float(np.sum(C * self.Z1_init)) + float(np.sum(C * CG))
 
     def W1_distance_sq(self, C_a: np.ndarray, C_b: np.ndarray) -> float:
         """||W1(C_a) - W1(C_b)||_F^2 = trace(dC G dC^T), an (n_1, m) x (m, m) product."""

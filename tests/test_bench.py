@@ -106,3 +106,33 @@ def test_timed_processes_can_import_catnet_from_where_it_lies(monkeypatch):
     monkeypatch.delenv("PYTHONPATH", raising=False)
     first = Path(child_environment(threads=None)["PYTHONPATH"].split(os.pathsep)[0])
     assert (first / "catnet" / "__init__.py").is_file()
+
+
+def test_the_commands_table_holds_each_command_against_its_floor(tiny_data, tmp_path):
+    """--commands alone runs only the commands table; a ratio is the command's process over its floor's."""
+    json_path = tmp_path / "bench.json"
+    proc = run_cli("bench", "--commands", "train-numpy", "--repeats", "2", "--json", json_path,
+                   env={"CATNET_DATA": str(tiny_data)}, cwd=tmp_path)
+    # the course's layers do not fit the tiny images: the table's own training run says so in one line
+    assert_clean_error(proc, "train", "first layer size")
+
+
+@pytest.mark.realdata
+def test_the_commands_table_on_the_real_data(real_data, tmp_path):
+    json_path = tmp_path / "bench.json"
+    proc = run_cli("bench", "--commands", "train-numpy", "--repeats", "2", "--data", real_data, "--json", json_path)
+    assert proc.returncode == 0, proc.stderr
+    document = json.loads(json_path.read_text())
+    assert document["entries"] == [] and document["processes"] == []  # --commands alone: only the table
+    (row,) = document["commands"]
+    assert row["command"] == "catnet train --impl numpy --quiet" and row["floor"] == 'python -c "import numpy, h5py"'
+    assert len(row["runs"]) == len(row["floor_runs"]) == 2
+    ratios = [run["wall_seconds"] / floor["wall_seconds"] for run, floor in zip(row["runs"], row["floor_runs"])]
+    assert row["ratio"] == pytest.approx(sorted(ratios)[0] / 2 + sorted(ratios)[1] / 2)  # the median of two
+    assert row["peak_rss_mb"] > row["floor_peak_rss_mb"] > 10  # training holds the data; the floor only imports
+    assert row["cpu_seconds"] > row["floor_cpu_seconds"] > 0
+    assert "catnet train --impl numpy --quiet" in proc.stdout and "import numpy, h5py" in proc.stdout
+
+
+def test_a_command_the_bench_does_not_know_is_a_one_line_error():
+    assert_clean_error(run_cli("bench", "--commands", "explain,paint"), "unknown command 'paint'", "choose from")

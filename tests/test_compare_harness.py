@@ -185,8 +185,9 @@ def test_a_trajectory_that_drifts_past_the_tolerance_is_reported_with_its_first_
     """A torch twin whose SGD steps are 0.1% too long: step 0 agrees, the trajectory does not."""
     import torch_impl.train
 
-    real_sgd = torch_impl.train.PlainSGD
+    real_sgd, real_step = torch_impl.train.PlainSGD, torch_impl.train.SpanStep
     monkeypatch.setattr(torch_impl.train, "PlainSGD", lambda params, lr: real_sgd(params, lr=lr * 1.001))
+    monkeypatch.setattr(torch_impl.train, "SpanStep", lambda span, lr: real_step(span, lr * 1.001))  # the CPU span step
     config, arrays = tiny(tiny_data, iterations=20)
     report = run_parity(config, arrays, FLOAT64_CPU)
     assert report.sections[0].passed and report.sections[1].passed  # forward and gradients: no training yet

@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 from catnet.figfiles import render
-from interpret.figures import DPI, Verdict, image_figure, overview_figure, scaled
+from interpret.figures import (
+    DPI,
+    GAP,
+    SCALE,
+    Verdict,
+    image_figure,
+    overview_figure,
+    scaled,
+)
 
 MISTAKE_RGB = (214, 39, 40)  # figures.MISTAKE, #d62728
 
@@ -40,4 +48,23 @@ def test_image_figure_has_a_heatmap_and_an_overlay_per_method():
     few = render(image_figure(image, {"saliency": rng.normal(size=(8, 8, 3))}, Verdict("test #0", 1, 0.7)), DPI)
     more = render(image_figure(image, {m: rng.normal(size=(8, 8, 3)) for m in ("saliency", "deeplift", "occlusion")},
                                Verdict("test #0", 1, 0.7)), DPI)
-    assert more.shape[0] == few.shape[0] and more.shape[1] > few.shape[1]  # one column more per method
+    pitch = (64 + GAP) * SCALE  # an 8x8 image is shown as a 64-pixel tile, 4 pixels apart, at 2 screen pixels each
+    assert more.shape[1] - few.shape[1] == 2 * pitch  # one column more per method (the titles may wrap differently)
+
+
+def test_montages_draw_the_very_bytes_plain_matplotlib_draws():
+    """1:1 pixels without resampling and stamped shared texts are a shortcut, not a different picture."""
+    rng = np.random.default_rng(2)
+    image, maps = rng.random((64, 64, 3)), {m: rng.normal(size=(64, 64, 3)) for m in ("saliency", "occlusion")}
+
+    def figure():
+        return image_figure(image, maps, Verdict("test #0", 1, 0.7))
+
+    first, stamped = render(figure(), DPI), render(figure(), DPI)  # the second copies the shared texts' pixels
+    plain = figure()
+    (pixels,) = plain.images
+    plain.images.clear()
+    plain.figimage(pixels.get_array(), xo=pixels.ox, yo=pixels.oy)  # matplotlib's own, resampling at 1:1
+    plain.shared_texts.clear()  # every text drawn as text
+    expected = render(plain, DPI)
+    assert np.array_equal(first, expected) and np.array_equal(stamped, expected)

@@ -94,3 +94,37 @@ def test_cascade_randomises_from_the_output_down_and_leaves_the_model_alone():
         assert changed == [False] * (3 - depth) + [True] * depth, name
     assert name == "layers 1-3"
     assert all(torch.equal(a.weight, b) for a, b in zip(model.linears, trained))
+
+
+def _curves_by_forward(model, images, scores, explained, steps):
+    """The readable definition: build every altered image, push the stack through the whole network."""
+    from interpret.attribution import gaussian_blur
+
+    N, H, W, C = images.shape
+    counts = np.round(np.linspace(0.0, 1.0, steps + 1) * H * W).astype(np.int64)
+    blurred = gaussian_blur(images)
+    curves = []
+    for row in range(N):
+        rank = np.empty(H * W, dtype=np.int64)
+        rank[np.argsort(-scores[row].ravel(), kind="stable")] = np.arange(H * W)
+        changed = torch.as_tensor(rank[None, :] < counts[:, None]).reshape(steps + 1, H, W, 1)
+        deleted = torch.where(changed, torch.zeros_like(images[row]), images[row])
+        inserted = torch.where(changed, images[row], blurred[row])
+        p = model.probability(torch.cat([deleted, inserted])).numpy()
+        curves.append(p if explained[row] == 1 else 1 - p)
+    curves = np.array(curves)
+    return curves[:, : steps + 1], curves[:, steps + 1:]
+
+
+@pytest.mark.parametrize("hidden, order", [((6, 4), "random-3"), ((5,), "planar"), ((), "course")])
+def test_deletion_and_insertion_by_running_sums_are_the_curves_of_the_altered_images(hidden, order):
+    """Z1 as b1 plus running sums of per-pixel terms: the same probabilities as the altered images, to rounding."""
+    model, _ = tiny_model(hidden=hidden, shape=SHAPE8, order=order, seed=5)
+    images = random_images(7, shape=SHAPE8, seed=6)
+    explained = (model.probability(images) > 0.5).long().numpy()
+    scores = np.random.default_rng(7).normal(size=(7, 8, 8))
+    scores[0] = 0.0  # ties: the stable order decides, in both
+    curves = deletion_insertion(model, images, scores, explained, steps=16)
+    deletion, insertion = _curves_by_forward(model, images, scores, explained, steps=16)
+    np.testing.assert_allclose(curves.deletion, deletion, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(curves.insertion, insertion, rtol=0, atol=1e-12)

@@ -198,3 +198,39 @@ def test_cuda_eager_steps_match_the_graph_path():
     for _ in stepped.steps():
         pass
     np.testing.assert_allclose(graphed.costs, stepped.result().costs, rtol=1e-12)
+
+
+def _by_hand_and_by_autograd(initial, X, Y, config):
+    """The same run twice: with the hand-written CPU step, and with the autograd step it must equal."""
+    by_hand, autograd = TorchTraining(initial, X, Y, config), TorchTraining(initial, X, Y, config)
+    assert by_hand._by_hand is not None
+    autograd._by_hand = None  # the reference: autograd and torch.optim's SGD update
+    return by_hand.run(), autograd.run()
+
+
+def _assert_bit_identical(mine, theirs) -> None:
+    assert np.array_equal(mine.costs, theirs.costs)
+    assert np.array_equal(mine.span_coefficients, theirs.span_coefficients)
+    for (name, a), (_, b) in zip(mine.params.named_arrays().items(), theirs.params.named_arrays().items()):
+        assert np.array_equal(a, b), name
+
+
+@pytest.mark.parametrize("layers", [(48, 6, 4, 3, 1), (48, 5, 1), (48, 1)])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_hand_written_torch_span_step_is_autograd_bit_for_bit(layers, dtype):
+    """The fast CPU step (torch_impl.span.SpanStep) against autograd and torch.optim's SGD: every cost and tensor equal."""
+    X, Y = tiny_problem()
+    initial = initialize(layers, "dls", 3, dtype=np.dtype(dtype))
+    config = settings(initial, 80, "span", learning_rate=0.5)  # large enough that units die and ReLU kinks matter
+    _assert_bit_identical(*_by_hand_and_by_autograd(initial, X.astype(dtype), Y.astype(dtype), config))
+
+
+@pytest.mark.realdata
+def test_the_course_run_in_torch_is_autograd_bit_for_bit(real_data):
+    """The course's own run, 300 steps: the hand-written step and autograd end on the same bits."""
+    from catcore.data import load_dataset, prepare_arrays
+
+    config = TrainConfig(iterations=300, first_layer="span")
+    arrays = prepare_arrays(load_dataset(real_data), config)
+    initial = initialize(config.layers, config.init, config.seed)
+    _assert_bit_identical(*_by_hand_and_by_autograd(initial, arrays.X_train, arrays.Y_train, config))

@@ -35,7 +35,7 @@ def command(name: str, place) -> tuple[str, ...]:
         "compare": ("compare", *data, "--layers", "48,3,1", "--iterations", "2"),
         "unroll": ("unroll", *data, "--layers", "48,3,1", "--iterations", "2", "--out", place / "u", "--logdir", place / "t"),
         "explain": ("explain", "--model", place / "m.npz", *data, "--methods", "saliency", "--out", place / "e"),
-        "neurons": ("neurons", place / "m.npz", *data, "--am-steps", "2", "--out", place / "n", "--logdir", place / "t"),
+        "neurons": ("neurons", "--model", place / "m.npz", *data, "--am-steps", "2", "--out", place / "n", "--logdir", place / "t"),
         "bench": ("bench", "--only", "numpy-span", "--iterations", "2"),
         "fetch-data": ("fetch-data", "--dest", place / "d", "--mirror", "http://127.0.0.1:9/"),
     }[name]

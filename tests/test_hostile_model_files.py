@@ -325,9 +325,8 @@ def test_paths_that_hold_no_model_file(place, tmp_path):
 @pytest.mark.parametrize("make", [huge_declared_W1, damaged_deflate], ids=["huge-declared", "damaged-deflate"])
 def test_explain_and_neurons_refuse_the_file_before_any_folder(place, tmp_path, command, make):
     path = make(tmp_path)
-    model = ("--model", path) if command == "explain" else (path,)
     with untouched(tmp_path):
-        outcome = catnet(command, *model, "--data", place / "data", "--out", tmp_path / "out", "--logdir", tmp_path / "tb")
+        outcome = catnet(command, "--model", path, "--data", place / "data", "--out", tmp_path / "out", "--logdir", tmp_path / "tb")
     assert_refused(outcome, str(path), "W1", code=2)
 
 
@@ -363,7 +362,7 @@ def test_finite_weights_so_large_the_network_overflows(place, tmp_path, command)
     path = write_npz(tmp_path / "m.npz", model_meta(), arrays)
     argv = {"predict": ("predict", "--model", path, place / "photo.png"),
             "explain": ("explain", "--model", path, "--data", place / "data", "--out", tmp_path / "out"),
-            "neurons": ("neurons", path, "--data", place / "data", "--out", tmp_path / "out", "--logdir", tmp_path / "tb")}
+            "neurons": ("neurons", "--model", path, "--data", place / "data", "--out", tmp_path / "out", "--logdir", tmp_path / "tb")}
     with untouched(tmp_path):
         outcome = catnet(*argv[command])
     assert_refused(outcome, "overflows", code=2)

@@ -44,7 +44,7 @@ def explain(place, *flags):
 
 
 def neurons(place, *flags):
-    return catnet("neurons", place / "m.npz", "--data", place / "data", "--k", "2", "--am-steps", "3", *flags)
+    return catnet("neurons", "--model", place / "m.npz", "--data", place / "data", "--k", "2", "--am-steps", "3", *flags)
 
 
 def unroll(place, *flags):
@@ -132,9 +132,9 @@ DISK_FULL = OSError(errno.ENOSPC, "No space left on device")
 
 
 def test_a_full_disk_while_writing_the_last_output_of_train_keeps_none(place, monkeypatch):
-    from tensorboard.summary.writer.record_writer import RecordWriter
+    from catnet.tblog import FastRecordWriter
 
-    fail_on_call(monkeypatch, RecordWriter, "write", 5, DISK_FULL)  # the TensorBoard run, written last
+    fail_on_call(monkeypatch, FastRecordWriter, "write", 5, DISK_FULL)  # the TensorBoard run, written last
     with untouched(place):
         outcome = train(place, "--save", place / "out/m.npz", "--metrics-json", place / "out/m.json",
                         "--logdir", place / "runs")
@@ -178,16 +178,14 @@ def test_terminated_while_writing_a_folder_is_143_and_leaves_nothing(place, monk
     import catnet.figfiles
     from catnet.cli import Terminated
 
-    fail_on_call(monkeypatch, catnet.figfiles, "save_png", 3, Terminated(signal.SIGTERM))
+    fail_on_call(monkeypatch, catnet.figfiles, "write_file", 3, Terminated(signal.SIGTERM))
     with untouched(place):
         outcome = neurons(place, "--out", place / "out", "--logdir", place / "runs")
     assert_refused(outcome, "terminated (SIGTERM)", code=143)
 
 
 def test_unroll_keeps_neither_file_when_the_figure_cannot_be_written(place, monkeypatch):
-    from PIL import Image
-
-    fail_on_call(monkeypatch, Image.Image, "save", 0, DISK_FULL)  # costs.png, after unroll.json
+    fail_on_call(monkeypatch, Path, "write_bytes", 0, DISK_FULL)  # costs.png's bytes, after unroll.json
     with untouched(place):
         outcome = unroll(place, "--out", place / "out", "--logdir", place / "runs")
     assert_refused(outcome, "costs.png", "No space left on device", code=1)
@@ -219,7 +217,7 @@ def test_a_folder_holding_more_than_an_earlier_result_is_never_replaced(place, f
 
 def test_the_current_folder_is_never_a_result_folder(place):
     with untouched(place):
-        assert_refused(catnet("neurons", place / "m.npz", "--data", place / "data", "--out", ".", cwd=place / "data"),
+        assert_refused(catnet("neurons", "--model", place / "m.npz", "--data", place / "data", "--out", ".", cwd=place / "data"),
                        "current folder", code=2)
 
 

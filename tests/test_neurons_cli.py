@@ -29,7 +29,7 @@ def test_neurons_end_to_end_on_the_real_data(real_data, tmp_path):
     model = model_file(tmp_path / "model.npz", run.result.params, (64, 64, 3), run.result.span_coefficients)
     out, logdir = tmp_path / "out", tmp_path / "runs"
 
-    proc = run_cli("neurons", model, "--data", real_data, "--k", "3", "--am-steps", "20", "--out", out,
+    proc = run_cli("neurons", "--model", model, "--data", real_data, "--k", "3", "--am-steps", "20", "--out", out,
                    "--logdir", logdir)
 
     assert proc.returncode == 0, proc.stderr
@@ -54,10 +54,22 @@ def test_neurons_end_to_end_on_the_real_data(real_data, tmp_path):
     assert list(run_dir.glob("events.out.tfevents.*"))
     (metadata,) = run_dir.glob("*/layer3_activations/metadata.tsv")
     assert len(metadata.read_text().splitlines()) == 1 + 209 + 50
+    states = {entry["layer"]: entry for entry in summary["unit_states"]["layers"]}
+    assert sorted(states) == [1, 2, 3]
+    for layer, units in ((1, 20), (2, 7), (3, 5)):
+        top = layers[(layer, "train")]
+        dead = [u["unit"] for u in top if max(image["z"] for image in u["highest"]) <= 0]
+        assert states[layer]["dead"] == dead  # a dead unit's highest z over the training images is not above 0
+        assert set(states[layer]["dead"]).isdisjoint(states[layer]["always_on"])
+
+
+def test_neurons_takes_its_model_as_model_like_every_command(tiny_data, tmp_path):
+    proc = run_cli("neurons", tmp_path / "model.npz", "--data", tiny_data, "--out", tmp_path / "out")
+    assert_clean_error(proc, "--model")
 
 
 def test_neurons_refuses_a_missing_model(tiny_data, tmp_path):
-    proc = run_cli("neurons", tmp_path / "nope.npz", "--data", tiny_data, "--out", tmp_path / "out",
+    proc = run_cli("neurons", "--model", tmp_path / "nope.npz", "--data", tiny_data, "--out", tmp_path / "out",
                    "--logdir", tmp_path / "runs")
     assert_clean_error(proc, "does not exist")
     assert not (tmp_path / "out").exists()
@@ -66,27 +78,27 @@ def test_neurons_refuses_a_missing_model(tiny_data, tmp_path):
 def test_neurons_refuses_a_corrupt_model(tiny_data, tmp_path):
     broken = tmp_path / "broken.npz"
     broken.write_bytes(b"PK\x03\x04 not really a zip")
-    proc = run_cli("neurons", broken, "--data", tiny_data, "--out", tmp_path / "out", "--logdir", tmp_path / "runs")
+    proc = run_cli("neurons", "--model", broken, "--data", tiny_data, "--out", tmp_path / "out", "--logdir", tmp_path / "runs")
     assert_clean_error(proc, "not a catnet model file")
     assert not (tmp_path / "out").exists()
 
 
 def test_neurons_refuses_a_model_for_other_images(tiny_data, tmp_path):
     model = model_file(tmp_path / "m.npz", initialize((192, 3, 1)), (8, 8, 3))
-    proc = run_cli("neurons", model, "--data", tiny_data, "--out", tmp_path / "out", "--logdir", tmp_path / "runs")
+    proc = run_cli("neurons", "--model", model, "--data", tiny_data, "--out", tmp_path / "out", "--logdir", tmp_path / "runs")
     assert_clean_error(proc, "the model reads 8x8x3 images (192 inputs) but the data", "holds 4x4x3 images")
     assert not (tmp_path / "out").exists()
 
 
 def test_neurons_refuses_span_coefficients_from_another_training_set(tiny_data, tmp_path):
     model = model_file(tmp_path / "m.npz", initialize((48, 3, 1)), (4, 4, 3), C=np.zeros((3, 5)))
-    proc = run_cli("neurons", model, "--data", tiny_data, "--out", tmp_path / "out", "--logdir", tmp_path / "runs")
+    proc = run_cli("neurons", "--model", model, "--data", tiny_data, "--out", tmp_path / "out", "--logdir", tmp_path / "runs")
     assert_clean_error(proc, "C1 are (3, 5) but 3 units and 12 training images need (3, 12)")
 
 
 def test_neurons_refuses_more_top_images_than_a_split_holds(tiny_data, tmp_path):
     model = model_file(tmp_path / "m.npz", initialize((48, 3, 1)), (4, 4, 3))
-    proc = run_cli("neurons", model, "--data", tiny_data, "--k", "7", "--out", tmp_path / "out",
+    proc = run_cli("neurons", "--model", model, "--data", tiny_data, "--k", "7", "--out", tmp_path / "out",
                    "--logdir", tmp_path / "runs")
     assert_clean_error(proc, "--k 7 asks for more images than the smaller split holds (6)")
 
@@ -95,19 +107,19 @@ def test_neurons_refuses_an_output_folder_that_is_a_file(tiny_data, tmp_path):
     model = model_file(tmp_path / "m.npz", initialize((48, 3, 1)), (4, 4, 3))
     blocker = tmp_path / "out"
     blocker.write_text("keep me")
-    proc = run_cli("neurons", model, "--data", tiny_data, "--out", blocker, "--logdir", tmp_path / "runs")
+    proc = run_cli("neurons", "--model", model, "--data", tiny_data, "--out", blocker, "--logdir", tmp_path / "runs")
     assert_clean_error(proc, "cannot create output folder")
     assert blocker.read_text() == "keep me" and not (tmp_path / "runs").exists()
 
 
 def test_neurons_refuses_an_unknown_flatten_order_in_the_model(tiny_data, tmp_path):
     model = model_file(tmp_path / "m.npz", initialize((48, 3, 1)), (4, 4, 3), flatten="spiral")
-    proc = run_cli("neurons", model, "--data", tiny_data, "--out", tmp_path / "out", "--logdir", tmp_path / "runs")
+    proc = run_cli("neurons", "--model", model, "--data", tiny_data, "--out", tmp_path / "out", "--logdir", tmp_path / "runs")
     assert_clean_error(proc, "unknown flatten order 'spiral'")
 
 
 def test_neurons_refuses_a_model_whose_initial_weights_cannot_be_redrawn(tiny_data, tmp_path):
     model = model_file(tmp_path / "m.npz", initialize((48, 3, 1)), (4, 4, 3), init="lecun")
-    proc = run_cli("neurons", model, "--data", tiny_data, "--out", tmp_path / "out", "--logdir", tmp_path / "runs")
+    proc = run_cli("neurons", "--model", model, "--data", tiny_data, "--out", tmp_path / "out", "--logdir", tmp_path / "runs")
     assert_clean_error(proc, "init scheme 'lecun' is unknown")
     assert not (tmp_path / "out").exists()

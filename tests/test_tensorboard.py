@@ -122,6 +122,39 @@ def test_image_summaries_round_trip(tmp_path):
     np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(png))), picture)
 
 
+def test_a_curve_written_at_once_is_the_events_written_one_by_one(tmp_path):
+    from tensorboard.backend.event_processing.event_file_loader import (
+        LegacyEventFileLoader,
+    )
+
+    values = np.random.RandomState(1).normal(size=50) * 10.0**np.arange(-25, 25)
+    with EventWriter(tmp_path / "one") as writer:
+        for step, value in enumerate(values, start=7):
+            writer.scalar("cost", value, step)
+    with EventWriter(tmp_path / "all") as writer:
+        writer.scalars("cost", values, first_step=7)
+
+    def events(folder):
+        (path,) = folder.glob("events.out.tfevents.*")
+        return [(event.step, event.summary.SerializeToString()) for event in LegacyEventFileLoader(str(path)).Load()
+                if event.HasField("summary")]
+
+    assert events(tmp_path / "all") == events(tmp_path / "one")
+    read = [float(event.tensor_proto.float_val[0]) for event in accumulate(tmp_path / "all").Tensors("cost")]
+    assert read == [float(np.float32(v)) for v in values]
+
+
+def test_event_records_carry_tensorboards_own_checksums(tmp_path):
+    from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import (
+        masked_crc32c as pure_python,
+    )
+
+    from catnet.tblog import masked_crc32c
+
+    for data in (b"", b"x", os.urandom(1000), os.urandom(100_003)):
+        assert masked_crc32c(data) == pure_python(data)
+
+
 def test_embeddings_are_written_where_the_projector_looks(tmp_path):
     from google.protobuf import text_format
     from PIL import Image

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import catnet
 from catcore.errors import CatnetError
+from catnet.bench.commands import CommandResult, commands_document, run_commands
 from catnet.bench.entries import ENTRIES, Entry, Measurement
 from catnet.cli import THREAD_VARIABLES
 
@@ -45,6 +46,7 @@ class BenchSettings:
     repeats: int = 3  # runs of each fast entry and of each `catnet train` process
     slow_repeats: int = 1  # runs of each slow entry (seconds to minutes each)
     threads: int | None = None  # BLAS/OpenMP threads in every process; None: inherit the environment's
+    commands: tuple[str, ...] = ()  # names from commands.COMMAND_NAMES for the commands table
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ class BenchReport:
     machine: dict
     entries: list[EntryResult] = field(default_factory=list)
     processes: list[ProcessTiming] = field(default_factory=list)
+    commands: list[CommandResult] = field(default_factory=list)
     total_seconds: float = 0.0
 
     def entry(self, name: str) -> EntryResult | None:
@@ -107,6 +110,9 @@ def run_bench(settings: BenchSettings, on_progress: Callable[[str], None] | None
             seconds.append(_timed(command, environment)[0])
             progress(f"{name}: run {index + 1}/{settings.repeats}: {seconds[-1]:.2f} s process")
         report.processes.append(ProcessTiming(name, command[1:], baseline, tuple(seconds)))
+    if settings.commands:
+        report.commands = run_commands(settings.commands, settings.data_dir, settings.repeats, environment, REPO_ROOT,
+                                       progress)
     report.machine["load_average_after"] = _load_average()
     report.total_seconds = time.perf_counter() - start
     return report
@@ -236,8 +242,12 @@ def report_document(report: BenchReport) -> dict:
             "peak_rss_mb": "peak resident memory (VmHWM on Linux) of the entry's whole process (interpreter, libraries, data, run)",
             "cuda_peak_mb": "torch.cuda.max_memory_allocated during the training run",
             "process_seconds": "spawn to exit: imports, data load, the run, evaluation of both splits",
+            "commands": "each command with its defaults, spawn to exit, beside its floor (a process that only imports "
+                        "what the command needs), run right before it; ratio: median over repetitions of command / floor; "
+                        "peak_rss_mb: VmHWM of the process; cpu_seconds: user + system time of the process",
         },
         "entries": entries,
         "processes": processes,
+        "commands": commands_document(report.commands),
         "total_seconds": report.total_seconds,
     }

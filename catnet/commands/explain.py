@@ -16,7 +16,7 @@ from catnet.cli import (
     seed,
 )
 from catnet.progress import progress_bar
-from interpret.methods import BASELINES, METHODS, Settings
+from interpret.methods import BASELINES, DEFAULT_METHODS, METHODS, Settings
 
 DEFAULTS = Settings()
 DEFAULT_OUT = "explain-out"
@@ -33,11 +33,15 @@ def register(subparsers) -> None:
         f"model-randomisation sanity check and integrated-gradients completeness.\n\nmethods:\n{methods}",
     )
     parser.add_argument("--model", required=True, metavar="PATH", help="a model file written by 'catnet train --save'")
-    parser.add_argument("--methods", default="all", metavar="LIST", help=f"comma-separated, from: {', '.join(METHODS)}; or all")
+    parser.add_argument("--methods", default="default", metavar="LIST",
+                        help=f"comma-separated, from: {', '.join(METHODS)}; or all; default: {', '.join(DEFAULT_METHODS)}")
     parser.add_argument("--images", default="test", metavar="WHICH",
                         help="test, train, or comma-separated indices into the test set (e.g. 0,3,7)")
     parser.add_argument("--baseline", choices=BASELINES, default=DEFAULTS.baseline,
                         help="reference image of integrated gradients, DeepLift, GradientShap and occlusion")
+    parser.add_argument("--scale", choices=("per-image", "shared"), default="per-image",
+                        help="colour scale of the heatmaps: each map saturates at its own largest values, or one scale "
+                        "per method for all images (comparable across images)")
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help="folder for the PNGs and summary.json")
     parser.add_argument("--logdir", metavar="DIR", help="also write the images to a TensorBoard run under DIR")
     parser.add_argument("--evaluate", action="store_true",
@@ -145,13 +149,15 @@ def _explain(args, model_file, dataset, split_name, indices, methods, settings, 
     model = image_model(model_file, dtype=torch_dtype(args.dtype), device=device)
     images = to_tensor(split.images[indices], dtype=torch_dtype(args.dtype), device=device)  # (N, H, W, C)
     probability = model.probability(images).cpu().numpy().astype(np.float64)  # (N,)
-    verdicts = [Verdict(f"{split_name} #{index}", int(split.labels[index]), float(p)) for index, p in zip(indices, probability)]
+    verdicts = [Verdict(f"{split_name} #{index}", int(split.labels[index]), float(p), silent)
+                for index, p, silent in zip(indices, probability, model.silent_layers(images))]
 
     started = time.perf_counter()
     with progress_bar(len(methods) * len(indices), "attributing", "img") as bar:
         results = explain(model, images, indices, methods, settings, chunk=IMAGE_CHUNK,
                           on_progress=lambda method, done: (bar.set_postfix_str(method), bar.update(done)))
     seconds = {"attribution": time.perf_counter() - started}
+    _report_attribution(split_name, verdicts, results, settings, seconds, args, device)  # each part as it is done
     evaluation = None
     if args.evaluate:
         started = time.perf_counter()
@@ -159,16 +165,21 @@ def _explain(args, model_file, dataset, split_name, indices, methods, settings, 
             evaluation = evaluate(model, images, indices, results, settings,
                                   on_progress=lambda what: (bar.set_postfix_str(what), bar.update(1)))
         seconds["evaluation"] = time.perf_counter() - started
+        _report_evaluation(verdicts, evaluation, seconds)
 
     started = time.perf_counter()
     host_images = images.cpu().numpy().astype(np.float64)  # (N, H, W, C) in [0, 1]
     stems = [f"{split_name}-{index:03d}" for index in indices]  # test-007.png sorts in index order
     # the folder is filled aside and replaces --out whole at the end: an interrupted run leaves the last one intact
     from catcore.outputs import commit, staged_folder
-    from catnet.tblog import new_run_dir
 
-    staged, run_dir = staged_folder(out), new_run_dir(args.logdir, "explain") if args.logdir else None
-    written = _write_figures(staged, run_dir, host_images, results, verdicts, stems, evaluation)
+    run_dir = None
+    if args.logdir:  # tensorboard's protos take 0.16 s to import: only when asked for
+        from catnet.tblog import new_run_dir
+
+        run_dir = new_run_dir(args.logdir, "explain")
+    staged = staged_folder(out)
+    written = _write_figures(staged, run_dir, host_images, results, verdicts, stems, evaluation, args.scale == "shared")
     seconds["figures"] = time.perf_counter() - started
     from catnet.reports import write_json
     from interpret.summary import summary_document
@@ -176,39 +187,47 @@ def _explain(args, model_file, dataset, split_name, indices, methods, settings, 
     document = summary_document(str(args.model), model_file, args.dtype, split_name, indices, verdicts, results,
                                 evaluation, settings, seconds)
     write_json(staged / "summary.json", document)
-    commit()
-    _report(split_name, verdicts, results, evaluation, settings, seconds, args, device)
+    commit()  # in place before the line that says so
     print(f"Wrote {written} PNGs ({seconds['figures']:.1f} s) and summary.json to {out}"
           + (f"; the images also in TensorBoard under {run_dir}" if run_dir else ""))
     return 0
 
 
-def _write_figures(out: Path, logdir, images, results, verdicts, stems, evaluation) -> int:
-    """Render every figure once; write it as a PNG (atomically) and, with --logdir, to TensorBoard."""
+def _write_figures(out: Path, logdir, images, results, verdicts, stems, evaluation, shared_scale: bool) -> int:
+    """Render every figure once; write it as a PNG (atomically) and, with --logdir, the same bytes to TensorBoard."""
     import contextlib
 
-    from catnet.figfiles import render, save_png
-    from catnet.tblog import EventWriter
+    from catnet.figfiles import encode_png, freed_after_drawing, render, write_file
     from interpret import figures
 
     count = 0
+    scales = figures.shared_scales({m: r.maps for m, r in results.items()}) if shared_scale else None
     with contextlib.ExitStack() as stack:
-        writer = stack.enter_context(EventWriter(logdir)) if logdir else None
+        writer = None
+        if logdir:  # tensorboard's protos take 0.16 s to import: only when asked for
+            from catnet.tblog import EventWriter
+
+            writer = stack.enter_context(EventWriter(logdir))
+        collect = stack.enter_context(freed_after_drawing())
 
         def emit(name: str, tag: str, figure) -> None:
             nonlocal count
             pixels = render(figure, dpi=figures.DPI)  # (height, width, 3), laid out pixel for pixel
-            save_png(out / f"{name}.png", pixels)
+            collect()
+            png = encode_png(pixels)
+            write_file(out / f"{name}.png", png)
             if writer is not None:
-                writer.image(tag, pixels, step=0)
+                writer.image(tag, pixels, step=0, png=png)
             count += 1
 
         with progress_bar(len(verdicts) + len(results) + (2 if evaluation else 0), "drawing", "fig") as bar:
             for row, (verdict, stem) in enumerate(zip(verdicts, stems)):
-                emit(stem, f"images/{stem}", figures.image_figure(images[row], {m: r.maps[row] for m, r in results.items()}, verdict))
+                maps = {m: r.maps[row] for m, r in results.items()}
+                emit(stem, f"images/{stem}", figures.image_figure(images[row], maps, verdict, scales))
                 bar.update(1)
             for method, result in results.items():
-                emit(f"overview-{method}", f"overview/{method}", figures.overview_figure(images, result.maps, verdicts, method))
+                emit(f"overview-{method}", f"overview/{method}",
+                     figures.overview_figure(images, result.maps, verdicts, method, shared_scale))
                 bar.update(1)
             if evaluation is not None:
                 emit("deletion-insertion", "evaluation/deletion-insertion", figures.curves_figure(evaluation.curves, evaluation.random))
@@ -217,8 +236,8 @@ def _write_figures(out: Path, logdir, images, results, verdicts, stems, evaluati
     return count
 
 
-def _report(split_name, verdicts, results, evaluation, settings, seconds: dict, args, device) -> None:
-    """What a person reads on the terminal; the full figures are in summary.json."""
+def _report_attribution(split_name, verdicts, results, settings, seconds: dict, args, device) -> None:
+    """What a person reads on the terminal once the maps are made; the full figures are in summary.json."""
     import numpy as np
 
     wrong = sum(not v.correct for v in verdicts)
@@ -235,8 +254,11 @@ def _report(split_name, verdicts, results, evaluation, settings, seconds: dict, 
                   f"{settings.ig_max_steps} steps on {', '.join(over)}; raise --ig-max-steps", file=sys.stderr)
     if "deeplift" in results:
         print(f"deeplift: completeness gap at most {np.abs(results['deeplift'].delta).max():.1e} logits")
-    if evaluation is None:
-        return
+    sys.stdout.flush()  # before the drawing starts: a pipe would otherwise hold these lines until the end
+
+
+def _report_evaluation(verdicts, evaluation, seconds: dict) -> None:
+    """The quality table, once the evaluation is done."""
     print(f"\nEvaluation ({seconds['evaluation']:.1f} s), means over {len(verdicts)} images (deletion: lower is better, insertion: higher is better;"
           " rho: rank correlation with the trained map once every layer is random)")
     print(f"  {'method':22s} {'deletion AUC':>12s} {'insertion AUC':>13s} {'rho':>6s}")
@@ -247,4 +269,4 @@ def _report(split_name, verdicts, results, evaluation, settings, seconds: dict, 
     print(f"  {'random order':22s} {random.deletion_auc.mean():12.3f} {random.insertion_auc.mean():13.3f}")
     flagged = evaluation.randomisation.flagged
     print("Flagged by the randomisation check (maps barely change with random weights): "
-          + (", ".join(flagged) if flagged else "none"))
+          + (", ".join(flagged) if flagged else "none"), flush=True)

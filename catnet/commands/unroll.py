@@ -51,19 +51,32 @@ def run(args) -> int:
     orders = unroll.check_orders(config.flatten, others, dataset.image_shape)
     prepare_arrays(dataset, config)  # checks the first layer against the images before any training
 
-    runs = unroll.train_in_orders(dataset, config, orders)
-    mismatches = unroll.mismatch_table(dataset, runs, config.dtype)
-    equivalences = tuple(unroll.permutation_equivalence(dataset, config, runs[0], name) for name in others)
-    majority = unroll.majority_rate(dataset.test.labels)
-    tolerance = unroll.rounding_tolerance(config.dtype)
+    from catnet.progress import progress_bar
 
-    report = _report(config, runs, mismatches, equivalences, majority, tolerance)
-    print(report)
-    _write(out, logdir, _document(config, runs, mismatches, equivalences, majority, tolerance), runs, report)
+    with progress_bar(2 * len(orders) - 1, "training", "run") as bar:
+        runs = ()
+        for name in orders:  # one order at a time, each from the same seeded initial parameters
+            runs += unroll.train_in_orders(dataset, config, (name,))
+            bar.update(1)
+        majority = unroll.majority_rate(dataset.test.labels)
+        mismatches = unroll.mismatch_table(dataset, runs, config.dtype)
+        parts = [_orders_part(config, runs), _mismatch_part(runs, mismatches, majority)]
+        for part in parts:
+            bar.write(part + "\n")  # above the bar, as each finishes
+        equivalences = ()
+        for name in others:
+            equivalences += (unroll.permutation_equivalence(dataset, config, runs[0], name),)
+            bar.update(1)
+    tolerance = unroll.rounding_tolerance(config.dtype)
+    parts.append(_exact_part(config, runs, equivalences, tolerance))
+    print(parts[-1])
+    report = "\n\n".join(parts)
+    _write(out, logdir, _document(config, runs, mismatches, equivalences, majority, tolerance), runs, equivalences,
+           report)
     return 0
 
 
-def _report(config, runs, mismatches, equivalences, majority, tolerance) -> str:
+def _orders_part(config, runs) -> str:
     lines = [
         f"Same initial weights ({config.init}, seed {config.seed}) and hyperparameters (lr {config.learning_rate}, "
         f"{config.iterations} iterations, {config.dtype}); only the pixel order changes.",
@@ -71,9 +84,12 @@ def _report(config, runs, mismatches, equivalences, majority, tolerance) -> str:
         f"{'order':<12}{'final cost':>12}{'train acc':>11}{'test acc':>10}",
     ]
     lines += [f"{r.order:<12}{r.final_cost:>12.6f}{r.train_accuracy:>11.4f}{r.test_accuracy:>10.4f}" for r in runs]
+    return "\n".join(lines)
+
+
+def _mismatch_part(runs, mismatches, majority) -> str:
     names = [r.order for r in runs]
-    lines += [
-        "",
+    lines = [
         "Mismatch: test accuracy of a model trained in one order (row) on test images unrolled in another (column);",
         f"always answering the commoner class would score {majority:.2f}.",
         f"{'trained on':<12}" + "".join(f"{name:>11}" for name in names),
@@ -81,12 +97,17 @@ def _report(config, runs, mismatches, equivalences, majority, tolerance) -> str:
     for name in names:
         row = {m.eval_order: m.test_accuracy for m in mismatches if m.train_order == name}
         lines.append(f"{name:<12}" + "".join(f"{row[e]:>11.4f}" for e in names))
-    lines += ["", EXPLANATION, "",
-              f"Exact check: train on each order from W1_init with its columns permuted like the pixels, un-permute "
-              f"the final W1,\nand compare with the {names[0]} run (W, biases: relative Frobenius difference; cost: largest "
-              f"absolute difference over all iterations):",
-              f"{'order':<12}" + "".join(f"{f'W{i}':>10}" for i in range(1, len(runs[0].params.layers) + 1))
-              + f"{'biases':>10}{'cost':>10}"]
+    return "\n".join(lines)
+
+
+def _exact_part(config, runs, equivalences, tolerance) -> str:
+    names = [r.order for r in runs]
+    lines = [EXPLANATION, "",
+             f"Exact check: train on each order from W1_init with its columns permuted like the pixels, un-permute "
+             f"the final W1,\nand compare with the {names[0]} run (W, biases: relative Frobenius difference; cost: largest "
+             f"absolute difference over all iterations):",
+             f"{'order':<12}" + "".join(f"{f'W{i}':>10}" for i in range(1, len(runs[0].params.layers) + 1))
+             + f"{'biases':>10}{'cost':>10}"]
     for eq in equivalences:
         lines.append(f"{eq.order:<12}" + "".join(f"{d:>10.1e}" for d in eq.weight_differences)
                      + f"{max(eq.bias_differences):>10.1e}{eq.cost_difference:>10.1e}")
@@ -128,7 +149,7 @@ def _document(config, runs, mismatches, equivalences, majority, tolerance) -> di
     }
 
 
-def _write(out: Path, logdir: Path, document: dict, runs, report: str) -> None:
+def _write(out: Path, logdir: Path, document: dict, runs, equivalences, report: str) -> None:
     from catcore.outputs import commit
     from catnet.figfiles import render, save_png
     from catnet.reports import write_json
@@ -136,14 +157,13 @@ def _write(out: Path, logdir: Path, document: dict, runs, report: str) -> None:
     from interpret.figures_unroll import cost_curves
 
     write_json(out / "unroll.json", document)
-    pixels = render(cost_curves(runs))
+    pixels = render(cost_curves(runs, equivalences))
     save_png(out / "costs.png", pixels)
 
     experiment = new_run_dir(logdir, "unroll")  # a fresh folder per invocation: re-runs do not pile up curves
     for r in runs:  # one run per order, so TensorBoard overlays the curves in one chart
         with EventWriter(experiment / r.order) as writer:
-            for iteration, cost in enumerate(r.costs):
-                writer.scalar("unroll/cost", float(cost), iteration)
+            writer.scalars("unroll/cost", r.costs)
             writer.scalar("unroll/train_accuracy", r.train_accuracy, len(r.costs) - 1)
             writer.scalar("unroll/test_accuracy", r.test_accuracy, len(r.costs) - 1)
     with EventWriter(experiment / "summary") as writer:

@@ -67,7 +67,7 @@ def attribution_evidence(model: ModelFile, dataset: Dataset, methods: tuple[str,
     """Maps of every test cat by each method; the first method's mean map; the quality checks of all of them."""
     import torch
 
-    from interpret.attribution import explain
+    from interpret.attribution import explain, gaussian_blur
     from interpret.figures import curves_figure, randomisation_figure
     from interpret.quality import (
         deletion_insertion,
@@ -82,7 +82,9 @@ def attribution_evidence(model: ModelFile, dataset: Dataset, methods: tuple[str,
     images = to_tensor(dataset.test.images[ids])  # (N, H, W, C) in [0, 1]
     maps = explain(net, images, ids, methods, settings)
     explained = np.ones(len(ids), dtype=np.int64)  # every one explained as "cat"
-    curves = {name: deletion_insertion(net, images, pixel_scores(maps[name].maps, METHODS[name].signed, explained), explained)
+    blurred = gaussian_blur(images)  # insertion's starting point, made once for every method
+    curves = {name: deletion_insertion(net, images, pixel_scores(maps[name].maps, METHODS[name].signed, explained),
+                                       explained, blurred=blurred)
               for name in methods}
     random = random_curves(net, images, ids, explained, settings.seed)
     randomisation = randomisation_check(
