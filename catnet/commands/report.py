@@ -69,7 +69,8 @@ class _Steps:
         self.seconds: dict[str, float] = {}
         self.line: str | None = None
 
-    def __call__(self, name: str):
+    def __call__(self, name: str, title: str | None = None):
+        """Time the block as `name` (the page's footer), announcing it as `title` (the terminal)."""
         import contextlib
 
         @contextlib.contextmanager
@@ -78,7 +79,7 @@ class _Steps:
             self.line = None
             yield self
             self.seconds[name] = time.perf_counter() - start
-            line = f"{name}: {self.line or 'done'} ({self.seconds[name]:.1f} s)"
+            line = f"{title or name}: {self.line or 'done'} ({self.seconds[name]:.1f} s)"
             if self.bar.disable:
                 print(line, flush=True)
             else:
@@ -133,7 +134,7 @@ def _build(model, config, trained: bool, dataset, others, steps, cnn: bool) -> s
     from interpret.report import attributions, learned, unrolling
 
     order = flatten_order(model.flatten, model.image_shape)
-    with steps("question 1: the same network trained on each pixel order") as step:
+    with steps("pixel orders", "question 1: the same network trained on each pixel order") as step:
         experiment = unrolling.order_experiment(dataset, config, others)
         step.line = ", ".join(f"{r.order} test accuracy {r.test_accuracy:.2f}" for r in experiment.runs) + (
             f"; exact check within {experiment.largest_difference:.0e}")
@@ -144,23 +145,23 @@ def _build(model, config, trained: bool, dataset, others, steps, cnn: bool) -> s
     if cnn:
         from interpret.report.convolution import convolution_experiment
 
-        with steps("question 1: a convolutional network on the images and on scrambled pixels") as step:
+        with steps("convolutional network", "question 1: a convolutional network on the images and on scrambled pixels") as step:
             convolution = convolution_experiment(dataset, scrambled=others[-1])
             step.line = ", ".join(f"{name} mean test accuracy {convolution.test_accuracies(name).mean():.2f}"
                                   for name in convolution.orders)
-    with steps("question 2: every prediction as a sum over the training images") as step:
+    with steps("decomposition", "question 2: every prediction as a sum over the training images") as step:
         evidence = learned.gather(model, dataset, order)
         votes = learned.votes(evidence, dataset, learned.default_picks(evidence, dataset))
         mean = learned.mean_difference(dataset)
         units = learned.ranked_units(evidence, dataset)
         step.line = f"the terms add up to the logit within {evidence.decomposition.gap.max():.0e}"
-    with steps("question 2: attribution maps and their checks") as step:
+    with steps("attributions", "question 2: attribution maps and their checks") as step:
         maps = attributions.attribution_evidence(model, dataset)
         step.line = f"deletion AUC {maps.checks.deletion_auc[0]:.3f} against {maps.checks.random_deletion_auc:.3f} for random orders"
-    with steps("question 2: the input that maximises the cat logit") as step:
+    with steps("maximisation", "question 2: the input that maximises the cat logit") as step:
         maximised = attributions.maximised_cat(model, dataset, order)
         step.line = f"logit {maximised.logit:.1f} against {maximised.best_real_logit:.1f} for the best training image"
-    with steps("parity: the NumPy and torch twins") as step:
+    with steps("parity", "parity: the NumPy and torch twins") as step:
         parity = _parity(config, dataset)
         step.line = "parity holds" if parity.passed else "PARITY FAILS: " + parity_summary(parity)
 
@@ -173,7 +174,7 @@ def _build(model, config, trained: bool, dataset, others, steps, cnn: bool) -> s
         words.parity(parity),
     ]
     source = "the course's model, trained for this page" if trained else "the model file given"
-    timings = ", ".join(f"{name.split(':')[0]} {seconds:.1f} s" for name, seconds in steps.seconds.items())
+    timings = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in steps.seconds.items())
     footer = (f"Model: {source}; layers {list(model.layer_sizes)}, init {model.init} seed {model.seed}, "
               f"{model.flatten} pixel order. Built by catnet report in {sum(steps.seconds.values()):.1f} s ({timings}).")
     return render_page("What did the cat classifier learn, and how can an unrolled image work?", sections, footer)
