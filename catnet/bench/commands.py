@@ -16,17 +16,15 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
-from catcore.errors import CatnetError
 from catnet.bench.names import COMMAND_NAMES
+from catnet.bench.processes import timed
 
 CHILD_TIMEOUT_S = 900
 TORCH_FLOOR = "import torch, captum.attr, matplotlib.pyplot"
@@ -131,19 +129,8 @@ def _probe(target: tuple[str, ...], environment: dict[str, str], cwd: Path, scra
 
 
 def _spawn(command: tuple[str, ...], environment: dict[str, str], cwd: Path, scratch: Path) -> float:
-    """Wall seconds from spawn to exit; a failed process is a CatnetError naming its last stderr line."""
-    start = time.perf_counter()
-    try:
-        # stdout is thrown away as a terminal would show it, but no tqdm bar runs: stderr is a file
-        proc = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=environment,
-                              cwd=cwd, timeout=CHILD_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        raise CatnetError(f"{' '.join(command[1:])} ran past {CHILD_TIMEOUT_S} s") from None
-    wall = time.perf_counter() - start
-    if proc.returncode != 0:
-        lines = [line for line in proc.stderr.splitlines() if line.strip()] or ["(no output)"]
-        raise CatnetError(f"{' '.join(command[1:])} failed (exit {proc.returncode}): {lines[-1]}")
-    return wall
+    """Wall seconds from spawn to exit; what the command prints is thrown away, as a terminal nobody reads would."""
+    return timed(command, environment, cwd, CHILD_TIMEOUT_S, keep_stdout=False)[0]
 
 
 def _load_average() -> float | None:

@@ -13,13 +13,12 @@ start-up cost (it is in the whole-process timings, not in the loop's).
 
 from __future__ import annotations
 
-import resource
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import TYPE_CHECKING
+
+from catnet.bench.probe import peak_rss_mb
 
 if TYPE_CHECKING:  # this module is imported by `catnet bench --help`, which loads no NumPy
     from catcore.config import TrainConfig
@@ -49,7 +48,7 @@ def measure(name: str, arrays: Arrays, config: TrainConfig) -> Measurement:
         final_cost=final_cost,
         train_accuracy=accuracies[0],
         test_accuracy=accuracies[1],
-        peak_rss_mb=_peak_rss_mb(),
+        peak_rss_mb=peak_rss_mb(),
         cuda_peak_mb=cuda_peak,
     )
 
@@ -165,20 +164,3 @@ def _warm_torch_optim() -> None:
     import torch
 
     torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
-
-
-def _peak_rss_mb() -> float | None:
-    """This program's peak resident memory.
-
-    On Linux ru_maxrss carries over the parent's peak through fork and exec
-    (the bench's own process, torch imported, would show in every entry), so
-    VmHWM of the process's own address space is read instead.
-    """
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 2**10  # kB
-    except OSError:
-        pass
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB elsewhere

@@ -20,14 +20,22 @@ from pathlib import Path
 
 
 def peak_rss_mb() -> float | None:
-    """This process's peak resident set (VmHWM), MB; None off Linux."""
+    """This process's peak resident memory, MB.
+
+    On Linux ru_maxrss carries over the parent's peak through fork and exec
+    (the bench's own process, torch imported, would show in every child), so
+    VmHWM of the process's own address space is read instead; elsewhere ru_maxrss.
+    """
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 2**10  # kB
     except OSError:
         pass
-    return None
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB elsewhere
 
 
 def main(argv: list[str]) -> int:

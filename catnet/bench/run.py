@@ -15,7 +15,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -26,6 +25,7 @@ import catnet
 from catcore.errors import CatnetError
 from catnet.bench.commands import CommandResult, commands_document, run_commands
 from catnet.bench.entries import ENTRIES, Entry, Measurement
+from catnet.bench.processes import timed
 from catnet.cli import THREAD_VARIABLES
 
 REPO_ROOT = Path(catnet.__file__).resolve().parents[1]  # the folder that holds the catnet package
@@ -138,18 +138,8 @@ def _run_child(name: str, settings: BenchSettings, environment: dict[str, str]) 
 
 
 def _timed(command: tuple[str, ...], environment: dict[str, str]) -> tuple[float, str]:
-    """Wall seconds from spawn to exit, and stdout; a failed process is a CatnetError naming its last stderr line."""
-    start = time.perf_counter()
-    try:
-        proc = subprocess.run(command, capture_output=True, text=True, env=environment, cwd=REPO_ROOT,
-                              timeout=CHILD_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        raise CatnetError(f"{' '.join(command[1:])} ran past {CHILD_TIMEOUT_S} s; try fewer --iterations") from None
-    wall = time.perf_counter() - start
-    if proc.returncode != 0:
-        lines = [line for line in proc.stderr.splitlines() if line.strip()] or ["(no output)"]
-        raise CatnetError(f"{' '.join(command[1:])} failed (exit {proc.returncode}): {lines[-1]}")
-    return wall, proc.stdout
+    """Wall seconds from spawn to exit, and stdout, run from the folder that holds catnet."""
+    return timed(command, environment, REPO_ROOT, CHILD_TIMEOUT_S, hint="; try fewer --iterations")
 
 
 def machine_description(settings: BenchSettings) -> dict:
