@@ -117,6 +117,33 @@ def check_outcome(first_cost: float, final_cost: float, last_iteration: int, dty
         raise TrainingDiverged(last_iteration, float(final_cost), first_cost=float(first_cost))
 
 
+COST_BLOCK = 256  # logits rows a run holds between cost computations
+
+
+def costed_in_blocks(step: Callable[[], np.ndarray], block_costs: Callable[[np.ndarray], np.ndarray],
+                     logits: np.ndarray, iterations: int, log_every: int, on_log: LogCallback | None) -> np.ndarray:
+    """Run `iterations` steps and return their costs (iterations,) float64, computed a block of rows at a time.
+
+    step() updates once and returns the logits it saw before the update, (m,); they are held in `logits`
+    (a (COST_BLOCK or fewer, m) buffer of the run's dtype) and costed by block_costs(rows (k, m)) -> (k,) at
+    every logged iteration and whenever the buffer is full. A diverging run goes on to the block's end; its
+    first non-finite cost is then a TrainingDiverged naming that iteration.
+    """
+    costs = np.empty(iterations, dtype=np.float64)
+    first_pending = 0
+    for iteration in range(iterations):
+        logits[iteration - first_pending] = step()
+        logged = should_log(iteration, iterations, log_every)
+        if logged or iteration - first_pending + 1 == len(logits):
+            block = block_costs(logits[: iteration - first_pending + 1])
+            costs[first_pending : iteration + 1] = block
+            first_non_finite(block, first_pending)
+            first_pending = iteration + 1
+        if logged and on_log is not None:
+            on_log(iteration, float(costs[iteration]))
+    return costs
+
+
 def first_non_finite(costs: np.ndarray, first_iteration: int) -> None:
     """TrainingDiverged at the first NaN or infinite entry of costs, which start at `first_iteration`."""
     bad = np.flatnonzero(~np.isfinite(costs))

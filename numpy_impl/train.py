@@ -14,19 +14,18 @@ import numpy as np
 from catcore.config import TrainConfig
 from catcore.params import Params
 from catcore.training import (
+    COST_BLOCK,
     LogCallback,
     StepState,
     TrainResult,
     check_finite,
     check_inputs,
+    costed_in_blocks,
     first_non_finite,
     resolve_first_layer,
-    should_log,
 )
 from numpy_impl.inplace import InPlaceDescent
 from numpy_impl.network import batch_costs
-
-_COST_BLOCK = 256  # logits rows held between cost computations in `run`
 
 
 class Training:
@@ -50,20 +49,10 @@ class Training:
     @np.errstate(over="ignore", invalid="ignore")
     def run(self, on_log: LogCallback | None = None) -> TrainResult:
         """Every iteration; the costs are computed from the saved logits a block at a time and at logged iterations."""
-        iterations, log_every = self.config.iterations, self.config.log_every
-        logits = np.empty((min(iterations, _COST_BLOCK), self.Y.shape[1]), dtype=self.Y.dtype)  # ZL rows not yet costed
-        first_pending = 0
-        # a diverging run goes on until the next block is costed; its inf/nan are caught there
-        for iteration in range(iterations):
-            logits[iteration - first_pending] = self._descent.step()[0]
-            logged = should_log(iteration, iterations, log_every)
-            if logged or iteration - first_pending + 1 == len(logits):
-                block = batch_costs(logits[: iteration - first_pending + 1], self.Y)
-                self._costs[first_pending : iteration + 1] = block
-                first_non_finite(block, first_pending)
-                first_pending = iteration + 1
-            if logged and on_log is not None:
-                on_log(iteration, float(self._costs[iteration]))
+        iterations = self.config.iterations
+        logits = np.empty((min(iterations, COST_BLOCK), self.Y.shape[1]), dtype=self.Y.dtype)  # ZL rows not yet costed
+        self._costs = costed_in_blocks(lambda: self._descent.step()[0], lambda rows: batch_costs(rows, self.Y), logits,
+                                       iterations, self.config.log_every, on_log)
         return self.result()
 
     def steps(self) -> Iterator[StepState]:

@@ -16,14 +16,16 @@ import torch
 import torch.nn.functional as F
 
 from catcore.config import TrainConfig
-from catcore.errors import TrainingDiverged
 from catcore.params import Layer, Params
 from catcore.training import (
+    COST_BLOCK,
     LogCallback,
     StepState,
     TrainResult,
     check_finite,
     check_inputs,
+    costed_in_blocks,
+    first_non_finite,
     resolve_first_layer,
     should_log,
 )
@@ -31,8 +33,6 @@ from torch_impl.cudagraph import run_steps
 from torch_impl.model import CatNet, as_rows, torch_dtype
 from torch_impl.sgd import PlainSGD
 from torch_impl.span import SpanForm, SpanStep
-
-COST_BLOCK = 256  # logits rows held between cost computations in a run stepped by hand (as numpy_impl.train)
 
 
 class Training:
@@ -58,7 +58,8 @@ class Training:
         # on CPU the span form steps by hand with autograd's own ops (span.SpanStep: bit-identical, 2.4x faster);
         # on CUDA the autograd step is captured once as a graph, which already removes the per-op overhead
         self._by_hand = SpanStep(self.span, config.learning_rate) if self.span is not None and device.type == "cpu" else None
-        self._costs: list[torch.Tensor] = []
+        self._costs: list[torch.Tensor] = []  # one 0-d device tensor per iteration, where the costs stay on the device
+        self._cost_array: np.ndarray | None = None  # (iterations,) float64, where a run costed them on the host
         self._W1_host: np.ndarray | None = None  # span form: W1_init on the host, made once for steps()
 
     def _step(self) -> torch.Tensor:
@@ -94,23 +95,15 @@ class Training:
         return self.result()
 
     def _run_by_hand(self, on_log: LogCallback | None) -> TrainResult:
-        """run() on CPU in span form: each step's logits kept, costed a block at a time (at logged iterations and
-        every COST_BLOCK steps) with the kernels the per-step cost uses; a diverging run goes on to the block's end."""
-        iterations, log_every = self.config.iterations, self.config.log_every
-        m = self.span.Y_T.shape[1]
-        logits = torch.empty(min(iterations, COST_BLOCK), m, dtype=self.span.C.dtype)  # ZL rows not yet costed
-        costs = torch.empty(iterations, dtype=self.span.C.dtype)
-        first_pending = 0
-        for iteration in range(iterations):
-            logits[iteration - first_pending].copy_(self._by_hand.step()[0])
-            logged = should_log(iteration, iterations, log_every)
-            if logged or iteration - first_pending + 1 == len(logits):
-                costs[first_pending:iteration + 1] = self._by_hand.costs(logits[:iteration - first_pending + 1])
-                _check_costs(list(costs[first_pending:iteration + 1]), 0, iteration - first_pending, first_pending)
-                first_pending = iteration + 1
-            if logged and on_log is not None:
-                on_log(iteration, float(costs[iteration]))
-        self._costs = list(costs)
+        """run() on CPU in span form: each step's logits kept and costed a block at a time, as numpy_impl.train does
+        (catcore.training.costed_in_blocks), with the kernels the per-step cost uses."""
+        iterations = self.config.iterations
+        buffer = torch.empty(min(iterations, COST_BLOCK), self.span.Y_T.shape[1], dtype=self.span.C.dtype)
+        self._cost_array = costed_in_blocks(
+            lambda: self._by_hand.step()[0].numpy(),  # (m,) on the host: this path is CPU only
+            lambda rows: self._by_hand.costs(torch.from_numpy(rows)).numpy(),
+            buffer.numpy(), iterations, self.config.log_every, on_log,
+        )
         return self.result()
 
     def steps(self) -> Iterator[StepState]:
@@ -149,7 +142,7 @@ class Training:
         check_finite(params, self.config.iterations - 1)  # the last update has no cost after it to show a blow-up
         return TrainResult(
             params=params,
-            costs=torch.stack(self._costs).to(torch.float64).cpu().numpy(),
+            costs=self._cost_array if self._cost_array is not None else torch.stack(self._costs).to(torch.float64).cpu().numpy(),
             span_coefficients=span_coefficients,
             first_layer=self.form,
         )
@@ -161,10 +154,6 @@ def train(initial: Params, X: np.ndarray, Y: np.ndarray, config: TrainConfig, de
     return Training(initial, X, Y, config, device).run(on_log)
 
 
-def _check_costs(costs: list[torch.Tensor], start: int, upto: int, offset: int = 0) -> None:
-    """TrainingDiverged at the first non-finite cost in costs[start..upto] (iteration numbers offset by `offset`)."""
-    seen = torch.stack(costs[start : upto + 1])
-    bad = (~torch.isfinite(seen)).nonzero()
-    if len(bad):
-        first_bad = int(bad[0])
-        raise TrainingDiverged(offset + start + first_bad, float(seen[first_bad]))
+def _check_costs(costs: list[torch.Tensor], start: int, upto: int) -> None:
+    """TrainingDiverged at the first non-finite cost in costs[start..upto] (a host sync on CUDA)."""
+    first_non_finite(torch.stack(costs[start : upto + 1]).to(torch.float64).cpu().numpy(), start)
