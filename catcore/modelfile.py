@@ -30,6 +30,7 @@ from numpy.lib import format as npy_format
 from catcore.config import (
     DTYPES,
     FLATTEN_HELP,
+    MAX_ITERATIONS,
     MAX_MODEL_BYTES,
     check_seed,
     is_flatten_order,
@@ -55,7 +56,7 @@ class ModelFile:
     flatten: str  # flatten order name, see catcore.flatten
     image_shape: tuple[int, int, int]  # (H, W, C) of the images the model reads
     span_coefficients: np.ndarray | None = None  # C1 (n_1, m_train)
-    extra: dict = field(default_factory=dict)  # impl, learning rate, iterations, accuracies: for people
+    extra: dict = field(default_factory=dict)  # impl, learning rate, iterations, accuracies (the two checked on reading)
 
     @property
     def layer_sizes(self) -> tuple[int, ...]:
@@ -203,6 +204,13 @@ def _check_meta(path: Path, meta: dict) -> _Meta:
     extra = meta.get("extra", {})
     if not isinstance(extra, dict):
         raise damaged(f"extra must be a JSON object, got {type(extra).__name__}")
+    # what catnet itself reads back from extra (catnet report retrains with them): checked like the rest
+    rate = extra.get("learning_rate")
+    if rate is not None and not (isinstance(rate, (int, float)) and not isinstance(rate, bool) and 0 < rate < math.inf):
+        raise damaged(f"extra.learning_rate must be a positive finite number, got {_short(rate)}")
+    iterations = extra.get("iterations")
+    if iterations is not None and not (_positive_int(iterations) and iterations <= MAX_ITERATIONS):
+        raise damaged(f"extra.iterations must be an integer from 1 to {MAX_ITERATIONS:,}, got {_short(iterations)}")
     return _Meta(tuple(sizes), tuple(image_shape), init, seed, meta["flatten"], dtype, extra)
 
 

@@ -79,8 +79,13 @@ class Transaction:
         return Path(temporary)
 
     def folder(self, path: str | os.PathLike) -> Path:
-        """A new temporary folder beside `path` that replaces `path` whole at commit (an earlier one is removed then)."""
+        """A new temporary folder beside `path` that replaces `path` whole at commit (an earlier one is removed then).
+
+        A `path` that is a link to a folder stands for that folder: the folder is replaced, the link stays.
+        """
         path = Path(path)
+        if path.is_symlink():
+            path = path.resolve()
         self.make_folders(path.parent)
         temporary = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent))
         os.chmod(temporary, folder_mode())

@@ -93,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from catcore.outputs import transaction
 
+    for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show Δ or — gets '?', not a UnicodeEncodeError
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
     stdout, sys.stdout = sys.stdout, _Stdout(sys.stdout)
     try:
         with _signals_as_interrupts():

@@ -29,17 +29,18 @@ def _plain(value):
 
 def write_json(path: str | os.PathLike, document) -> None:
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(_plain(document), indent=2) + "\n")
+        tmp.write_text(json.dumps(_plain(document), indent=2) + "\n", encoding="utf-8")
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:
+    """UTF-8 whatever the locale: the reports hold Δ, — and the like."""
     with atomic_path(path) as tmp:
-        tmp.write_text(text)
+        tmp.write_text(text, encoding="utf-8")
 
 
 def write_csv(path: str | os.PathLike, columns, rows) -> None:
     """One header line of `columns`, then one line per dict in `rows`."""
-    with atomic_path(path) as tmp, open(tmp, "w", newline="") as out:
+    with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as out:
         writer = csv.DictWriter(out, fieldnames=list(columns))
         writer.writeheader()
         writer.writerows(rows)

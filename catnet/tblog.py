@@ -129,15 +129,17 @@ class EventWriter:
                              metadata_path=f"{step:05d}/{tag}/metadata.tsv")
         with self._io():
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / "tensors.tsv").write_text("".join("\t".join(repr(float(v)) for v in row) + "\n" for row in features))
-            (folder / "metadata.tsv").write_text("".join("\t".join(row) + "\n" for row in [header, *metadata]))
+            (folder / "tensors.tsv").write_text("".join("\t".join(repr(float(v)) for v in row) + "\n" for row in features),
+                                               encoding="utf-8")
+            (folder / "metadata.tsv").write_text("".join("\t".join(row) + "\n" for row in [header, *metadata]),
+                                                encoding="utf-8")
             if images is not None:
                 _write_sprite(folder / "sprite.png", np.asarray(images))
                 info.sprite.image_path = f"{step:05d}/{tag}/sprite.png"
                 info.sprite.single_image_dim.extend([images.shape[2], images.shape[1]])  # width, height
             self._embeddings.append(info)
             config = "".join(f"embeddings {{\n{text_format.MessageToString(e)}}}\n" for e in self._embeddings)
-            (self.run_dir / "projector_config.pbtxt").write_text(config)
+            (self.run_dir / "projector_config.pbtxt").write_text(config, encoding="utf-8")
         return folder
 
     def close(self) -> None:

@@ -262,3 +262,24 @@ def test_a_file_mirror_downloads_and_verifies(tmp_path, real_data):
     outcome = catnet("fetch-data", "--dest", tmp_path / "d", "--mirror", real_data.as_uri())
     assert outcome.code == 0 and outcome.stdout.count("sha256 ok") == 2, outcome.stderr
     assert np.all([p.stat().st_size > 0 for p in (tmp_path / "d").iterdir()])
+
+
+def test_an_out_folder_that_is_a_link_is_replaced_where_it_points(place):
+    """`--out results` where results -> elsewhere/: the folder it points to is replaced whole, the link stays."""
+    (place / "elsewhere").mkdir()
+    (place / "results").symlink_to(place / "elsewhere")
+    outcome = explain(place, "--out", place / "results")
+    assert outcome.code == 0, outcome.stderr
+    assert (place / "results").is_symlink()
+    assert sorted(p.name for p in (place / "elsewhere").iterdir()) == ["overview-saliency.png", "summary.json",
+                                                                        "test-000.png", "test-001.png"]
+
+
+def test_text_reports_are_utf8_whatever_the_locale(place):
+    """compare's Markdown holds Δ and —: written as UTF-8 even where Python's locale encoding is ASCII."""
+    from conftest import run_cli
+
+    proc = run_cli("compare", "--data", place / "data", *TINY, "--device", "cpu", "--markdown", place / "r.md",
+                   env={"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"})
+    assert proc.returncode == 0, proc.stderr
+    assert "Δθ" in (place / "r.md").read_text(encoding="utf-8")

@@ -126,3 +126,15 @@ def test_both_twins_saved_the_same_model(twin_runs):
     numpy_model, torch_model = (load_model(twin_runs[impl] / "model.npz") for impl in ("numpy", "torch"))
     for name, array in numpy_model.params.named_arrays().items():
         np.testing.assert_allclose(torch_model.params.named_arrays()[name], array, rtol=0, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("extra, fragment", [
+    ({"learning_rate": "abc"}, "extra.learning_rate must be a positive finite number"),
+    ({"learning_rate": -0.1}, "extra.learning_rate"),
+    ({"iterations": 2.7}, "extra.iterations must be an integer"),
+    ({"iterations": [1]}, "extra.iterations"),
+])
+def test_what_catnet_reads_back_from_extra_is_checked_like_the_rest(tmp_path, extra, fragment):
+    save_model(tmp_path / "m.npz", model_file(extra=extra))
+    with pytest.raises(CatnetError, match=re.escape(fragment)):
+        load_model(tmp_path / "m.npz")

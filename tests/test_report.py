@@ -72,6 +72,21 @@ def test_bad_flags_are_one_line_and_write_nothing(tiny_data, tmp_path, args, fra
     assert list(work.iterdir()) == []
 
 
+def test_data_without_cats_or_without_non_cats_is_refused_before_any_training(tmp_path):
+    from conftest import write_split
+
+    rng = np.random.RandomState(0)
+    data = tmp_path / "data"
+    data.mkdir()
+    write_split(data / "train_catvnoncat.h5", "train", rng.randint(0, 255, (12, 4, 4, 3)).astype(np.uint8), np.arange(12) % 2)
+    write_split(data / "test_catvnoncat.h5", "test", rng.randint(0, 255, (6, 4, 4, 3)).astype(np.uint8), np.zeros(6, int))
+    work = tmp_path / "work"
+    work.mkdir()
+    proc = run_cli("report", "--data", data, cwd=work)
+    assert_clean_error(proc, "the test set holds only non-cats")
+    assert list(work.iterdir()) == []
+
+
 @pytest.mark.realdata
 def test_the_page_opens_whole_in_a_real_browser(real_data, tmp_path):
     page = tmp_path / "report.html"

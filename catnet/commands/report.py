@@ -42,6 +42,11 @@ def run(args) -> int:
     if not others:
         raise CatnetError(f"--orders needs at least one order beside the model's own, got {args.orders!r}")
     dataset = load_dataset(args.data)
+    for split in ("train", "test"):  # the page explains cats against non-cats: both must be there, in both splits
+        labels = set(getattr(dataset, split).labels.tolist())
+        if labels != {0, 1}:
+            raise CatnetError(f"the {split} set holds only {'cats' if labels == {1} else 'non-cats'}; the report needs "
+                              "cats and non-cats in both sets")
     started = time.perf_counter()
     model = _load(args.model, dataset) if args.model else None
     check_orders(model.flatten if model else TrainConfig().flatten, others, dataset.image_shape)
@@ -52,10 +57,10 @@ def run(args) -> int:
         with steps("model"):
             model, config, trained = _model(model, dataset)
         page = _build(model, config, trained, dataset, others, steps, args.cnn)
-    from catcore.outputs import atomic_path, commit
+    from catcore.outputs import commit
+    from catnet.reports import write_text
 
-    with atomic_path(out) as tmp:
-        tmp.write_text(page, encoding="utf-8")
+    write_text(out, page)
     commit()  # in place before the line that says so
     print(f"Wrote {out} ({len(page.encode()) / 1e6:.1f} MB) in {time.perf_counter() - started:.1f} s")
     return 0
@@ -121,8 +126,8 @@ def _model(model, dataset):
     defaults = TrainConfig()
     config = TrainConfig(
         layers=model.layer_sizes, init=model.init, seed=model.seed, flatten=model.flatten,
-        learning_rate=float(model.extra.get("learning_rate", defaults.learning_rate)),
-        iterations=int(model.extra.get("iterations", defaults.iterations)),
+        learning_rate=model.extra.get("learning_rate", defaults.learning_rate),  # checked by catcore.modelfile
+        iterations=model.extra.get("iterations", defaults.iterations),
     )
     return model, config, False
 
