@@ -27,7 +27,7 @@ class Pass:
 def numpy_pass(params: Params, X: np.ndarray, Y: np.ndarray) -> Pass:
     """The reference: X (n_x, m), Y (1, m)."""
     fp = forward(params, X)
-    grads, _ = backward(params, fp, Y)
+    grads = backward(params, fp, Y)
     return Pass(forward=fp, cost=cost(fp.Z[-1], Y), grads=grads)
 
 

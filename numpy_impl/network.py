@@ -19,15 +19,10 @@ def sigmoid(Z: np.ndarray) -> np.ndarray:
     return np.where(Z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-def forward(params: Params, X: np.ndarray, Z1: np.ndarray | None = None) -> ForwardPass:
-    """Run X (n_x, m) through the network; every Z and A, A[0] = X.
-
-    `Z1` (n_1, m), when given, replaces W1 @ X + b1: the span form of the
-    first layer computes it more cheaply.
-    """
+def forward(params: Params, X: np.ndarray) -> ForwardPass:
+    """Run X (n_x, m) through the network; every Z and A, A[0] = X."""
     first = params.layers[0]
-    if Z1 is None:
-        Z1 = first.W @ X + first.b  # (n_1, m)
+    Z1 = first.W @ X + first.b  # (n_1, m)
     Zs, As = propagate(Z1, params.layers[1:])
     return ForwardPass(Z=Zs, A=(X,) + As)
 
@@ -65,26 +60,25 @@ def batch_costs(ZL_rows: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return np.sum(losses, axis=1) / m
 
 
-def backward(params: Params, fp: ForwardPass, Y: np.ndarray, first_layer_dW: bool = True) -> tuple[Grads, np.ndarray]:
-    """Gradients of `cost` for every layer, and dZ1 (n_1, m).
+def backward(params: Params, fp: ForwardPass, Y: np.ndarray) -> Grads:
+    """Gradients of `cost` for every layer.
 
     The gradient with respect to the input, dA0, is never needed and never
-    computed. With `first_layer_dW=False` dW1 is left out (None) for the
-    span form, which updates W1 through dZ1 alone.
+    computed.
     """
     m = Y.shape[1]
     dZ = (fp.AL - Y) / m  # (1, m): sigmoid + cross-entropy, the 1/m of the mean folded in
     grads: list[LayerGrad | None] = [None] * len(params.layers)
     for index in reversed(range(len(params.layers))):
         A_prev = fp.A[index]  # (n_{l-1}, m)
-        dW = dZ @ A_prev.T if (index > 0 or first_layer_dW) else None  # (n_l, n_{l-1})
+        dW = dZ @ A_prev.T  # (n_l, n_{l-1})
         db = dZ.sum(axis=1, keepdims=True)  # (n_l, 1)
         grads[index] = LayerGrad(dW=dW, db=db)
         if index == 0:
             break
         dA_prev = params.layers[index].W.T @ dZ  # (n_{l-1}, m)
         dZ = dA_prev * (fp.Z[index - 1] > 0)  # ReLU'(Z) = 1 where Z > 0
-    return Grads(tuple(grads)), dZ  # dZ is now dZ1
+    return Grads(tuple(grads))
 
 
 def predict_proba(params: Params, X: np.ndarray) -> np.ndarray:

@@ -15,6 +15,8 @@ from functools import cached_property
 
 import numpy as np
 
+from catcore.arrays import relative_difference
+
 
 class SpanBasis:
     """W1_init (n_1, n_x) and the training images X (n_x, m), with what the span formulas need."""
@@ -55,7 +57,4 @@ def least_squares_coefficients(X: np.ndarray, W1: np.ndarray, W1_init: np.ndarra
 
 def reconstruction_error(C: np.ndarray, X: np.ndarray, W1: np.ndarray, W1_init: np.ndarray) -> float:
     """||W1_init + C X^T - W1||_F relative to the learned change ||W1 - W1_init||_F."""
-    learned = W1 - W1_init  # (n_1, n_x)
-    residual = np.linalg.norm(C @ X.T - learned)
-    scale = np.linalg.norm(learned)
-    return float(residual / scale) if scale > 0 else float(residual)
+    return relative_difference(C @ X.T, W1 - W1_init)  # (n_1, n_x) each

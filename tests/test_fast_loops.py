@@ -43,7 +43,7 @@ def reference_descent(params: Params, X, Y, learning_rate: float, iterations: in
     for _ in range(iterations):
         fp = forward(params, X)
         costs.append(cost(fp.Z[-1], Y))
-        grads, _ = backward(params, fp, Y)
+        grads = backward(params, fp, Y)
         for layer, grad in zip(params.layers, grads.layers):
             layer.W[...] -= learning_rate * grad.dW
             layer.b[...] -= learning_rate * grad.db

@@ -84,11 +84,7 @@ class _Steps:
             self.line = None
             yield self
             self.seconds[name] = time.perf_counter() - start
-            line = f"{title or name}: {self.line or 'done'} ({self.seconds[name]:.1f} s)"
-            if self.bar.disable:
-                print(line, flush=True)
-            else:
-                self.bar.write(line)
+            self.bar.write(f"{title or name}: {self.line or 'done'} ({self.seconds[name]:.1f} s)")
             self.bar.update(1)
 
         return timed()

@@ -137,11 +137,7 @@ def _cost_lines(config: TrainConfig, enabled: bool):
                 return
             bar.update(iteration + 1 - done)
             done = iteration + 1
-            line = f"Cost after iteration {iteration}: {cost}"
-            if bar.disable:
-                print(line, flush=True)
-            else:
-                bar.write(line)
+            bar.write(f"Cost after iteration {iteration}: {cost}")  # above the bar, if there is one
 
         yield on_log
 
