@@ -208,15 +208,20 @@ class Arrays:
         return Arrays(*(np.asarray(a, dtype=dtype) for a in (self.X_train, self.Y_train, self.X_test, self.Y_test)))
 
 
-def prepare_arrays(dataset: Dataset, config: TrainConfig) -> Arrays:
-    """Flatten and scale both splits in the config's order and dtype; check the input size."""
-    order = flatten_order(config.flatten, dataset.image_shape)
+def check_input_size(dataset: Dataset, config: TrainConfig) -> None:
+    """CatnetError unless the config's first layer takes exactly one image's values."""
     n_x = int(np.prod(dataset.image_shape))
     if config.layers[0] != n_x:
         raise CatnetError(
             f"the first layer size is {config.layers[0]} but the images have {n_x} values "
             f"({'x'.join(map(str, dataset.image_shape))}); use --layers {n_x},{','.join(map(str, config.layers[1:]))}"
         )
+
+
+def prepare_arrays(dataset: Dataset, config: TrainConfig) -> Arrays:
+    """Flatten and scale both splits in the config's order and dtype; check the input size."""
+    check_input_size(dataset, config)
+    order = flatten_order(config.flatten, dataset.image_shape)
     dtype = np.dtype(config.dtype)
     return Arrays(
         X_train=dataset.train.X(order, dtype),

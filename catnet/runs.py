@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,6 +21,9 @@ from catcore.training import LogCallback, TrainResult, check_outcome
 from numpy_impl.init import initialize
 from numpy_impl.network import evaluate
 
+if TYPE_CHECKING:  # the NumPy path imports no torch
+    from torch_impl.device import Backend
+
 
 @dataclass(frozen=True)
 class Run:
@@ -30,7 +34,7 @@ class Run:
     train_accuracy: float
     test_accuracy: float
     train_seconds: float  # the training loop alone
-    backend: object | None = None  # torch_impl.device.Backend: device, TF32, determinism; None for NumPy
+    backend: Backend | None = None  # device, TF32, determinism; None for NumPy
     final_cost: float | None = None  # on the training set after the last update (result.costs hold each one before)
 
     def settings(self) -> dict:

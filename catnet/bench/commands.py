@@ -20,7 +20,6 @@ import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.util import find_spec
 from pathlib import Path
 
 from catnet.bench.names import COMMAND_NAMES
@@ -41,11 +40,6 @@ class Command:
     floor: str  # Python code that imports what the command needs
     goal: float | None  # the wall-time ratio to the floor it should stay within
     memory_goal: float | None = None  # the same for peak memory
-
-    @property
-    def available(self) -> bool:
-        """The command exists in this catnet (the report command is built elsewhere)."""
-        return find_spec(f"catnet.commands.{self.arguments[0].replace('-', '_')}") is not None
 
     def line(self, model: str, out: str, logdir: str) -> tuple[str, ...]:
         return tuple(part.format(model=model, out=out, logdir=logdir) for part in self.arguments)

@@ -231,13 +231,12 @@ def _write_tensorboard(logdir: str, report) -> Path:
         prefix = "" if trajectory.key == "trajectory" else f"{trajectory.key}-"
         for outcome in trajectory.outcomes:
             with EventWriter(root / f"{prefix}{outcome.name}") as writer:
-                for iteration, cost in enumerate(outcome.costs):
-                    writer.scalar("cost", float(cost), iteration)
+                writer.scalars("cost", outcome.costs)
         with EventWriter(root / f"{prefix}difference") as writer:
             for pair in trajectory.pairs:
                 tag = pair.label.replace(" ", "_")
-                for index, (param, cost) in enumerate(zip(pair.param_diff, pair.cost_diff)):
+                writer.scalars(f"cost_abs/{tag}", pair.cost_diff)
+                for index, param in enumerate(pair.param_diff):
                     if param == param:  # NaN at steps a primal run was not compared
                         writer.scalar(f"parameters_normwise/{tag}", float(param), index + 1)
-                    writer.scalar(f"cost_abs/{tag}", float(cost), index)
     return root

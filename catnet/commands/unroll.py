@@ -37,7 +37,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from catcore.data import load_dataset, prepare_arrays
+    from catcore.data import check_input_size, load_dataset
     from catcore.errors import CatnetError
     from catcore.outputs import check_folder
     from interpret import unroll
@@ -49,7 +49,7 @@ def run(args) -> int:
         raise CatnetError(f"--orders needs at least one order to compare, got {args.orders!r}")
     dataset = load_dataset(args.data)
     orders = unroll.check_orders(config.flatten, others, dataset.image_shape)
-    prepare_arrays(dataset, config)  # checks the first layer against the images before any training
+    check_input_size(dataset, config)  # before any training
 
     from catnet.progress import progress_bar
 
@@ -151,14 +151,15 @@ def _document(config, runs, mismatches, equivalences, majority, tolerance) -> di
 
 def _write(out: Path, logdir: Path, document: dict, runs, equivalences, report: str) -> None:
     from catcore.outputs import commit
-    from catnet.figfiles import render, save_png
+    from catnet.figfiles import encode_png, render, write_file
     from catnet.reports import write_json
     from catnet.tblog import EventWriter, new_run_dir
     from interpret.figures_unroll import cost_curves
 
     write_json(out / "unroll.json", document)
     pixels = render(cost_curves(runs, equivalences))
-    save_png(out / "costs.png", pixels)
+    png = encode_png(pixels)  # once, for the file and for TensorBoard
+    write_file(out / "costs.png", png)
 
     experiment = new_run_dir(logdir, "unroll")  # a fresh folder per invocation: re-runs do not pile up curves
     for r in runs:  # one run per order, so TensorBoard overlays the curves in one chart
@@ -167,7 +168,7 @@ def _write(out: Path, logdir: Path, document: dict, runs, equivalences, report: 
             writer.scalar("unroll/train_accuracy", r.train_accuracy, len(r.costs) - 1)
             writer.scalar("unroll/test_accuracy", r.test_accuracy, len(r.costs) - 1)
     with EventWriter(experiment / "summary") as writer:
-        writer.image("unroll/costs", pixels, step=0)
+        writer.image("unroll/costs", pixels, step=0, png=png)
         writer.text("unroll/report", "```\n" + report + "\n```")
     commit()  # both files and the TensorBoard runs in place, together, before the lines that say so
     print(f"\nWrote {out / 'costs.png'} and {out / 'unroll.json'}")
