@@ -34,10 +34,48 @@ code { background: #f3f3f3; padding: 0 0.25em; }
 
 
 @dataclass(frozen=True)
+class Paragraph:
+    text: str
+
+    def html(self) -> str:
+        return f"<p>{html.escape(self.text)}</p>"
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answer: str
+
+    def html(self) -> str:
+        return (f'<div class="answer"><div class="question">{html.escape(self.question)}</div>'
+                f"<p>{html.escape(self.answer)}</p></div>")
+
+
+@dataclass(frozen=True)
 class Table:
     headers: Sequence[str]
     rows: Sequence[Sequence[object]]  # cells: text or numbers already formatted, or a Picture
     text_columns: int = 1  # the first this-many columns are left-aligned words
+
+    def html(self) -> str:
+        def cell(tag: str, index: int, content) -> str:
+            css = ' class="text"' if index < self.text_columns or isinstance(content, Picture) else ""
+            if isinstance(content, Picture):
+                return f"<{tag}{css}>{image_html(content)}</{tag}>"
+            return f"<{tag}{css}>{html.escape(str(content))}</{tag}>"
+
+        head = "".join(cell("th", i, h) for i, h in enumerate(self.headers))
+        rows = "".join("<tr>" + "".join(cell("td", i, c) for i, c in enumerate(row)) + "</tr>" for row in self.rows)
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+@dataclass(frozen=True)
+class Figure:
+    picture: Picture
+    chart: bool = False  # a plot (smoothed when scaled) rather than pixels to show as they are
+
+    def html(self) -> str:
+        return f"<figure>{image_html(self.picture, self.chart)}<figcaption>{html.escape(self.picture.caption)}</figcaption></figure>"
 
 
 @dataclass(frozen=True)
@@ -49,6 +87,15 @@ class Scale:
     high: str
     units: str
 
+    def html(self) -> str:
+        strip = Picture(self.pixels, self.units)
+        return (f'<div class="scale"><span>{html.escape(self.low)}</span><img src="{png_data(strip.png())}" '
+                f'alt="colour scale, {html.escape(self.units)}"><span>{html.escape(self.high)}</span>'
+                f"<span>{html.escape(self.units)}</span></div>")
+
+
+Part = Paragraph | Answer | Table | Figure | Scale
+
 
 @dataclass
 class Section:
@@ -56,26 +103,26 @@ class Section:
 
     title: str
     level: int = 2
-    parts: list = field(default_factory=list)
+    parts: list[Part] = field(default_factory=list)
 
     def text(self, *paragraphs: str) -> Section:
-        self.parts += [("p", p) for p in paragraphs]
+        self.parts += [Paragraph(p) for p in paragraphs]
         return self
 
     def answer(self, question: str, answer: str) -> Section:
-        self.parts.append(("answer", (question, answer)))
+        self.parts.append(Answer(question, answer))
         return self
 
     def table(self, table: Table) -> Section:
-        self.parts.append(("table", table))
+        self.parts.append(table)
         return self
 
     def picture(self, picture: Picture, chart: bool = False) -> Section:
-        self.parts.append(("figure", (picture, chart)))
+        self.parts.append(Figure(picture, chart))
         return self
 
     def scale(self, scale: Scale) -> Section:
-        self.parts.append(("scale", scale))
+        self.parts.append(scale)
         return self
 
 
@@ -83,53 +130,20 @@ def png_data(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def render_page(title: str, sections: Sequence[Section], footer: str) -> str:
-    body = [f"<h1>{html.escape(title)}</h1>"]
-    for section in sections:
-        level = min(max(section.level, 2), 4)
-        body.append(f"<h{level}>{html.escape(section.title)}</h{level}>")
-        body += [_part(kind, value) for kind, value in section.parts]
-    body.append(f'<p class="note">{html.escape(footer)}</p>')
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            f"<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
-            + "\n".join(body) + "\n</body>\n</html>\n")
-
-
-def _part(kind: str, value) -> str:
-    if kind == "p":
-        return f"<p>{html.escape(value)}</p>"
-    if kind == "answer":
-        question, answer = value
-        return (f'<div class="answer"><div class="question">{html.escape(question)}</div>'
-                f"<p>{html.escape(answer)}</p></div>")
-    if kind == "table":
-        return _table(value)
-    if kind == "figure":
-        picture, chart = value
-        return f"<figure>{_image(picture, chart)}<figcaption>{html.escape(picture.caption)}</figcaption></figure>"
-    if kind == "scale":
-        scale = value
-        strip = Picture(scale.pixels, scale.units)
-        return (f'<div class="scale"><span>{html.escape(scale.low)}</span><img src="{png_data(strip.png())}" '
-                f'alt="colour scale, {html.escape(scale.units)}"><span>{html.escape(scale.high)}</span>'
-                f"<span>{html.escape(scale.units)}</span></div>")
-    raise ValueError(f"unknown part {kind!r}")
-
-
-def _image(picture: Picture, chart: bool = False) -> str:
+def image_html(picture: Picture, chart: bool = False) -> str:
     height, width = picture.pixels.shape[:2]
     return (f'<img{" class=chart" if chart else ""} src="{png_data(picture.png())}" width="{width}" height="{height}" '
             f'alt="{html.escape(picture.caption)}">')
 
 
-def _table(table: Table) -> str:
-    def cell(tag: str, index: int, content) -> str:
-        css = ' class="text"' if index < table.text_columns or isinstance(content, Picture) else ""
-        if isinstance(content, Picture):
-            return f"<{tag}{css}>{_image(content)}</{tag}>"
-        return f"<{tag}{css}>{html.escape(str(content))}</{tag}>"
-
-    head = "".join(cell("th", i, h) for i, h in enumerate(table.headers))
-    rows = "".join("<tr>" + "".join(cell("td", i, c) for i, c in enumerate(row)) + "</tr>" for row in table.rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+def render_page(title: str, sections: Sequence[Section], footer: str) -> str:
+    body = [f"<h1>{html.escape(title)}</h1>"]
+    for section in sections:
+        level = min(max(section.level, 2), 4)
+        body.append(f"<h{level}>{html.escape(section.title)}</h{level}>")
+        body += [part.html() for part in section.parts]
+    body.append(f'<p class="note">{html.escape(footer)}</p>')
+    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+            f"<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+            + "\n".join(body) + "\n</body>\n</html>\n")

@@ -10,6 +10,7 @@ import numpy as np
 
 from catnet.page import Scale, Section, Table
 from interpret.report.attributions import TOP_SHARE
+from interpret.units import ALWAYS_ON, DEAD
 
 Q1 = "1. How can a network find strokes and shapes in an image that was unrolled into one column?"
 Q2 = "2. How can we see what it learned is a cat?"
@@ -47,26 +48,36 @@ def answer_two(evidence, votes, units, maps) -> str:
     d = evidence.decomposition
     m = evidence.X_train.shape[1]
     first = votes[0]
-    dead = [u.number for u in units.units if u.flag == "dead"]
-    always = [u.number for u in units.units if u.flag == "always on"]
+    dead = [u.number for u in units.units if u.flag == DEAD]
+    always = [u.number for u in units.units if u.flag == ALWAYS_ON]
     strongest = units.units[0]
     checks = maps.checks
-    beats = checks.deletion_auc[0] < checks.random_deletion_auc
-    sentence_units = (f"Its {len(units.units)} first-layer units are blurred mixtures of training images; unit "
-                      f"{strongest.number} moves the cat logit most ({strongest.push:+.2f} on average)")
+    votes_size = abs(first.from_cats) + abs(first.from_non_cats)
+    split = "the small difference of two large votes" if votes_size > 5 * abs(first.logit) else "what the two votes add up to"
+    sides = first.from_cats > 0 > first.from_non_cats
+    sentence_units = (f"Its {len(units.units)} first-layer units are mixtures of training images added to a random start "
+                      f"(W1 - W1_init = C X^T); unit {strongest.number} moves the cat logit most ({strongest.push:+.2f} on "
+                      "average)")
     if dead or always:
         sentence_units += (f"; {len(dead)} never fire on the training set" if dead else "") + (
             f"; {len(always)} fire on every training image" if always else "")
+    share = maps.mean_map.concentration / TOP_SHARE  # 1: an even spread
+    spread = ("spread over the whole picture" if share < 2 else
+              "somewhat concentrated" if share < 5 else "concentrated on a few places")
+    margin = checks.random_deletion_auc - checks.deletion_auc[0]  # > 0: the map's order deletes evidence faster
+    ranking = ("rank pixels no better than chance" if margin <= 0 else
+               "rank pixels only a little better than chance" if margin < 0.1 else "rank pixels clearly better than chance")
+    conclusion = ("What it learned is a cat is a vote of the cats it was shown against the non-cats, not a part detector."
+                  if sides else "What it learned is a cat is a weighted vote of the images it was shown, not a part detector.")
     return (f"By asking what it compares each image with. Training only ever added combinations of the {m} training "
             f"images to the first layer, so every prediction is exactly a sum of {m} terms, one per training image, plus "
             f"the random start's share and the biases (on the {len(d.logit)} test images they add up to the logit within "
             f"{d.gap.max():.0e}). For test image {first.index} the training cats add {first.from_cats:+.1f} and the "
-            f"non-cats {first.from_non_cats:+.1f}: its logit, {first.logit:+.2f}, is the small difference of two large "
-            f"votes. {sentence_units}. Attribution maps of the test cats are spread over the whole picture (the top "
-            f"{TOP_SHARE:.0%} of pixels hold {maps.mean_map.concentration:.0%} of the evidence) and "
-            + ("rank pixels better than chance" if beats else "rank pixels no better than chance")
-            + f" (deletion AUC {checks.deletion_auc[0]:.3f} for {checks.methods[0]} against {checks.random_deletion_auc:.3f} "
-            "for random orders). What it learned is a cat is a vote of the cats it was shown, not a part detector.")
+            f"non-cats {first.from_non_cats:+.1f}: its logit, {first.logit:+.2f}, is {split}. {sentence_units}. "
+            f"Attribution maps of the test cats are {spread} (the top {TOP_SHARE:.0%} of pixels hold "
+            f"{maps.mean_map.concentration:.0%} of the evidence, {share:.1f} times an even share) and {ranking} "
+            f"(deletion AUC {checks.deletion_auc[0]:.3f} for {checks.methods[0]} against {checks.random_deletion_auc:.3f} "
+            f"for random orders). {conclusion}")
 
 
 def question_one(experiment, columns, templates, convolution=None) -> list[Section]:

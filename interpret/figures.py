@@ -16,15 +16,16 @@ from typing import Mapping, Sequence
 
 import numpy as np
 from matplotlib import colormaps
-from matplotlib.colors import LinearSegmentedColormap, to_rgb
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
 from interpret.methods import METHODS
 from interpret.montage import DPI, SCALE, Caption, Montage, enlarged, fit_lines, wrapped
+from interpret.pictures import signed_colour_map
 from interpret.quality import Curves, Randomisation
 
 SATURATED_SHARE = 0.02  # the largest |values| holding this share of the total saturate the colour scale
-SIGNED_COLOURS = LinearSegmentedColormap.from_list("against-for", ["red", "white", "green"])  # -1 .. 1
+SIGNED_COLOURS = signed_colour_map()  # -1 .. 1: red against cat, white 0, green for cat
 MAGNITUDE_COLOURS = colormaps["Blues"]  # 0 .. 1
 OVERLAY_ALPHA = 0.5
 GAP = 4  # image pixels between panels

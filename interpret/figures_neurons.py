@@ -12,10 +12,10 @@ from interpret.figures_units import (
     StripRow,
     embedding_scatter,
     image_strips,
-    signed_to_rgb,
     tile_grid,
 )
 from interpret.neurons import NeuronsAnalysis
+from interpret.pictures import signed_to_grey
 
 SHORT_LABEL = {0: "non", 1: "cat"}
 
@@ -43,7 +43,7 @@ def neurons_figures(analysis: NeuronsAnalysis, dataset: Dataset) -> Iterator[tup
         name = "the output 'cat' logit" if result.layer == output_layer else f"layer {result.layer}'s units"
         notes = _state_notes(analysis.states(result.layer))
         yield f"maximize_layer{result.layer}", tile_grid(
-            signed_to_rgb(result.images),
+            signed_to_grey(result.images),
             [f"unit {u + 1}{notes[u]}\nz = {z:.1f}" for u, z in enumerate(result.z[-1])],
             f"Inputs with ||x|| <= {analysis.maximize.radius:.1f} that maximise {name}\n"
             f"({analysis.maximize.steps} ascent steps, smoothness {analysis.maximize.smoothness:g}; grey = 0"
@@ -63,7 +63,7 @@ def _state_notes(states: tuple[str | None, ...]) -> list[str]:
 
 
 def _templates(images: np.ndarray, title: str, notes: list[str]) -> Figure:
-    return tile_grid(signed_to_rgb(images), [f"unit {u + 1}{notes[u]}" for u in range(len(images))],
+    return tile_grid(signed_to_grey(images), [f"unit {u + 1}{notes[u]}" for u in range(len(images))],
                      f"{title}\n(grey = 0, brighter = positive weight; each tile on its own scale"
                      + ("; dead: off for every training image" if any(notes) else "") + ")")
 

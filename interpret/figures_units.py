@@ -21,12 +21,6 @@ STRIP_CAPTION_SIZE = 8  # under 128 px tiles: '#123 non -12.34' fits
 TITLE_SIZE = 10
 
 
-def signed_to_rgb(images: np.ndarray) -> np.ndarray:
-    """Signed arrays (n, H, W, C) -> [0, 1], each tile on its own scale: 0 is mid-grey, the largest |value| black or white."""
-    scale = np.abs(images).reshape(len(images), -1).max(axis=1).reshape(-1, 1, 1, 1)  # (n, 1, 1, 1)
-    return 0.5 + 0.5 * images / np.where(scale > 0, scale, 1.0)
-
-
 def tile_grid(images: np.ndarray, captions: Sequence[str], title: str, columns: int = 10) -> Figure:
     """images (n, H, W, 3) in [0, 1], one captioned tile each, `columns` per row, shown 1:1 (interpret/montage.py).
 

@@ -62,7 +62,7 @@ class MontageFigure(Figure):
         self.shared_texts: list = []
 
     def draw(self, renderer):
-        if not self.shared_texts:
+        if not self.shared_texts or not hasattr(renderer, "buffer_rgba"):  # vector output (SVG, PDF): draw plainly
             return super().draw(renderer)
         key = (renderer.width, renderer.height, renderer.dpi,
                tuple((t.get_text(), t.get_position(), t.get_color(), t.get_fontsize(), t.get_rotation())

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SIGNED_MAP = "RdBu_r"  # matplotlib's diverging map: blue negative, white 0, red positive
+# evidence against cat, nothing, for cat: the one colour convention of every signed map catnet draws
+# (explain's heatmaps and the report's pictures alike)
+SIGNED_COLOURS = ("red", "white", "green")
 MAGNITUDE_MAP = "Greys"
 
 
@@ -49,7 +51,7 @@ def upscale(pixels: np.ndarray, factor: int) -> np.ndarray:
 
 
 def colourise(values: np.ndarray, limit: float | None = None, signed: bool = True) -> np.ndarray:
-    """(..., ) values -> (..., 3) RGB in [0, 1]; signed on [-limit, limit] (white = 0), magnitudes on [0, limit].
+    """(..., ) values -> (..., 3) RGB in [0, 1]; signed on [-limit, limit] (red, white = 0, green), magnitudes on [0, limit].
 
     `limit` defaults to the largest |value|; pass one shared limit to put several maps on one scale.
     """
@@ -59,8 +61,15 @@ def colourise(values: np.ndarray, limit: float | None = None, signed: bool = Tru
     limit = float(np.max(np.abs(values), initial=0.0)) if limit is None else float(limit)
     scaled = values / limit if limit > 0 else np.zeros_like(values)
     if signed:
-        return colormaps[SIGNED_MAP](np.clip((scaled + 1) / 2, 0, 1))[..., :3]
+        return signed_colour_map()(np.clip((scaled + 1) / 2, 0, 1))[..., :3]
     return colormaps[MAGNITUDE_MAP](np.clip(np.abs(scaled), 0, 1))[..., :3]
+
+
+def signed_colour_map():
+    """matplotlib's colour map of SIGNED_COLOURS, -1 .. 1 mapped to 0 .. 1."""
+    from matplotlib.colors import LinearSegmentedColormap
+
+    return LinearSegmentedColormap.from_list("against-for", list(SIGNED_COLOURS))
 
 
 def colour_scale(limit: float, signed: bool = True, width: int = 256, height: int = 12) -> np.ndarray:

@@ -68,3 +68,15 @@ def test_montages_draw_the_very_bytes_plain_matplotlib_draws():
     plain.shared_texts.clear()  # every text drawn as text
     expected = render(plain, DPI)
     assert np.array_equal(first, expected) and np.array_equal(stamped, expected)
+
+
+def test_montage_figures_also_save_as_vector_graphics():
+    """A notebook may ask matplotlib for SVG or PDF: the pixel-pasting fast path is then skipped, not fatal."""
+    import io
+
+    rng = np.random.default_rng(1)
+    figure = image_figure(rng.random((8, 8, 3)), {"saliency": rng.normal(size=(8, 8, 3))}, Verdict("test #0", 1, 0.7))
+    for fmt in ("svg", "pdf"):
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format=fmt)
+        assert buffer.getvalue()[:5] in (b"<?xml", b"%PDF-"), fmt

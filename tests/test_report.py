@@ -45,7 +45,11 @@ def test_the_decomposition_is_exact_for_any_network_and_any_C():
     d = decompose(params, W1_init, C, X_train, X)
     np.testing.assert_allclose(d.total, d.logit, rtol=0, atol=1e-12)
     assert np.abs(d.residual).max() > 1e-3  # 30 inputs, 8 images: W1 is far from their span
-    np.testing.assert_allclose(d.unit_terms.sum(axis=1) + (d.logit - d.unit_terms.sum(axis=1)), d.logit)
+
+    # with no bias after the first layer, the logit is the first-layer units' shares alone
+    unbiased = Params((params.layers[0],) + tuple(Layer(layer.W, np.zeros_like(layer.b)) for layer in params.layers[1:]))
+    split = decompose(unbiased, W1_init, C, X_train, X)
+    np.testing.assert_allclose(split.unit_terms.sum(axis=1), split.logit, rtol=0, atol=1e-12)
 
 
 def test_units_that_are_off_contribute_nothing():
@@ -63,6 +67,7 @@ def test_units_that_are_off_contribute_nothing():
     (("--orders", " , "), "--orders needs at least one order"),
     (("--orders", "diagonal"), "unknown flatten order 'diagonal'"),
     (("--model", "missing.npz"), "does not exist"),
+    (("--cnn",), "needs images of at least 16x16 pixels"),
 ])
 def test_bad_flags_are_one_line_and_write_nothing(tiny_data, tmp_path, args, fragment):
     work = tmp_path / "work"
@@ -195,5 +200,7 @@ def test_the_convolution_finding_follows_its_runs(real, scrambled, says):
                  for order, accuracies in (("course", real), ("random-0", scrambled))
                  for seed, accuracy in enumerate(accuracies))
     section = convolution_section(ConvolutionExperiment(runs, 10, "a small network", 209, 50))
-    text = " ".join(value for kind, value in section.parts if kind == "p")
+    from catnet.page import Paragraph
+
+    text = " ".join(part.text for part in section.parts if isinstance(part, Paragraph))
     assert says in text

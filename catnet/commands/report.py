@@ -47,6 +47,10 @@ def run(args) -> int:
         if labels != {0, 1}:
             raise CatnetError(f"the {split} set holds only {'cats' if labels == {1} else 'non-cats'}; the report needs "
                               "cats and non-cats in both sets")
+    if args.cnn:
+        from interpret.report.convolution import check_fits
+
+        check_fits(dataset.image_shape)
     started = time.perf_counter()
     model = _load(args.model, dataset) if args.model else None
     check_orders(model.flatten if model else TrainConfig().flatten, others, dataset.image_shape)

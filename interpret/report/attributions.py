@@ -120,8 +120,8 @@ def mean_map(method: str, maps: np.ndarray, images: np.ndarray) -> MeanMap:
     return MeanMap(
         method=method, images=len(maps), limit=limit, concentration=concentration,
         picture=Picture(to_uint8(upscale(grid(tiles, columns=2, gap=6), 3)),
-                        f"The {len(maps)} test cats averaged, and their mean {method} map (channels summed; red = "
-                        f"evidence for cat, blue = against, from -{limit:.2g} to +{limit:.2g} logit per pixel)"),
+                        f"The {len(maps)} test cats averaged, and their mean {method} map (channels summed; green = "
+                        f"evidence for cat, red = against, from -{limit:.2g} to +{limit:.2g} logit per pixel)"),
         scale=to_uint8(colour_scale(limit)),
     )
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from catcore.data import Dataset
+from catcore.errors import CatnetError
 from catcore.flatten import flatten_order
 
 STEPS = 150  # full-batch Adam steps per run
@@ -46,12 +47,23 @@ class ConvolutionExperiment:
         return tuple(dict.fromkeys(run.order for run in self.runs))
 
 
+MIN_SIDE = 16  # an 8x8 filter at stride 4, then a 3x3 one, need images at least this many pixels a side
+
+
+def check_fits(image_shape) -> None:
+    """CatnetError unless the network's filters fit images of `image_shape` (H, W, C)."""
+    if min(image_shape[:2]) < MIN_SIDE:
+        raise CatnetError(f"the convolutional network needs images of at least {MIN_SIDE}x{MIN_SIDE} pixels, the data "
+                          f"holds {image_shape[0]}x{image_shape[1]}; drop --cnn")
+
+
 def convolution_experiment(dataset: Dataset, scrambled: str = "random-0", seeds: tuple[int, ...] = (0, 1, 2),
                            steps: int = STEPS) -> ConvolutionExperiment:
     """Train the small network on the images and on their `scrambled` pixels, once per seed."""
     import torch
 
     shape = dataset.image_shape  # (H, W, C)
+    check_fits(shape)
     order = flatten_order(scrambled, shape)
     runs = []
     for name in ("course", scrambled):
@@ -67,12 +79,12 @@ def convolution_experiment(dataset: Dataset, scrambled: str = "random-0", seeds:
             cost = _train(model, images["train"], labels["train"], steps)
             runs.append(ConvolutionRun(name, seed, _accuracy(model, images["train"], labels["train"]),
                                        _accuracy(model, images["test"], labels["test"]), cost))
-    return ConvolutionExperiment(tuple(runs), steps, _describe(shape), len(dataset.train), len(dataset.test))
+    return ConvolutionExperiment(tuple(runs), steps, _describe(shape, steps), len(dataset.train), len(dataset.test))
 
 
-def _describe(shape) -> str:
+def _describe(shape, steps: int) -> str:
     return (f"conv 8 filters 8x8 stride 4, ReLU; conv 16 filters 3x3 stride 2, ReLU; one linear output; "
-            f"{STEPS} full-batch Adam steps (learning rate {LEARNING_RATE}), float32; input {shape[0]}x{shape[1]}x{shape[2]}")
+            f"{steps} full-batch Adam steps (learning rate {LEARNING_RATE}), float32; input {shape[0]}x{shape[1]}x{shape[2]}")
 
 
 def _network(shape, generator):

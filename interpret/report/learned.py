@@ -30,6 +30,8 @@ from interpret.pictures import (
 )
 from interpret.span import SpanFit, span_fit
 from interpret.templates import initial_parameters
+from interpret.units import unit_states
+from numpy_impl.network import sigmoid
 
 CAT, NON_CAT = (0.10, 0.60, 0.15), (0.80, 0.15, 0.15)  # frame colours: green for a cat, red for a non-cat
 
@@ -79,7 +81,7 @@ class Vote:
 def votes(evidence: Evidence, dataset: Dataset, picks: tuple[int, ...], top: int = 5) -> tuple[Vote, ...]:
     """The decomposition of test images `picks`, each with its `top` training images towards cat and non-cat."""
     d, train = evidence.decomposition, dataset.train
-    probability = 1.0 / (1.0 + np.exp(-d.logit))
+    probability = sigmoid(d.logit)
     result = []
     for index in picks:
         terms = d.image_terms[index]  # (m,)
@@ -142,7 +144,7 @@ def mean_difference(dataset: Dataset) -> MeanDifference:
         largest=limit,
         picture=Picture(to_uint8(upscale(grid(tiles, columns=3, gap=6), 3)),
                         "The average training cat, the average non-cat, and cat minus non-cat (channels averaged; "
-                        f"red = brighter in cats, blue = brighter in non-cats, up to {limit:.2f} of the pixel range)"),
+                        f"green = brighter in cats, red = brighter in non-cats, up to {limit:.2f} of the pixel range)"),
         scale=to_uint8(colour_scale(limit)),
     )
 
@@ -154,7 +156,7 @@ class Unit:
     push_cats: float  # the same over the test cats
     push_non_cats: float
     on_train: float  # share of training images on which it is active (z1 > 0)
-    flag: str  # "dead" (never active on the training set), "always on", or ""
+    flag: str  # units.DEAD (never active on the training set), units.ALWAYS_ON, or ""
 
 
 @dataclass(frozen=True)
@@ -171,12 +173,13 @@ def ranked_units(evidence: Evidence, dataset: Dataset, top: int = 5) -> Units:
     W1, b1 = params.layers[0].W, params.layers[0].b
     Z1 = W1 @ evidence.X_train + b1  # (n_1, m)
     on = (Z1 > 0).mean(axis=1)
+    states = unit_states(Z1)
     push = d.unit_terms.mean(axis=0)  # (n_1,)
     order = np.argsort(-np.abs(push), kind="stable")
     units = tuple(
         Unit(int(i) + 1, float(push[i]), float(d.unit_terms[labels == 1, i].mean()),
              float(d.unit_terms[labels == 0, i].mean()), float(on[i]),
-             "dead" if on[i] == 0 else ("always on" if on[i] == 1 else ""))
+             states[i] or "")
         for i in order
     )
     learned = evidence.order.unflatten((W1 - evidence.W1_init).T)  # (n_1, H, W, 3)
