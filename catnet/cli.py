@@ -1,8 +1,8 @@
 """The `catnet` command: one parser, one subcommand module each.
 
-Subcommand modules import only the standard library and catcore.config at
-top level, so `catnet --help` and `catnet train --impl numpy` start fast;
-each imports what it needs inside its `run`.
+Only the named command's module is imported (all of them for `catnet --help`),
+and none imports NumPy, torch or matplotlib at top level, so the parser is
+built fast; each imports what it needs inside its `run`.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescript
 
 def build_parser(argv: list[str] | None = None) -> Parser:
     """The parser; when argv names a command, only that command's module is imported and registered
-    (the other seven and their arguments cost `catnet train` about 25 ms), else all of them, for --help."""
+    (the other eight and their arguments cost `catnet train` about 25 ms), else all of them, for --help."""
     parser = Parser(
         prog="catnet",
         description="The course's cat classifier, twinned in NumPy and PyTorch: train it, check the twins agree, "

@@ -8,7 +8,7 @@ Z1.T = Z1_init.T + C @ G, and SGD trains C with the rest of the network.
 
 The span loop runs every layer in that (units x examples) layout: the same
 products, but for a 209-example batch BLAS runs W @ A (7 x 20 x 209) about
-twice as fast as A @ W.T, and at ~20 ops a step per-op cost is the budget.
+twice as fast as A @ W.T, and at a few dozen tiny ops a step, per-op cost is the budget.
 tests/test_fast_loops.py holds it against CatNet's forward pass and the NumPy
 reference.
 """
@@ -75,7 +75,7 @@ class SpanForm:
 class SpanStep:
     """One SGD step of the span form with autograd's arithmetic written out, op for op, into buffers made once.
 
-    A step of this network is ~50 tiny ops; on CPU autograd's bookkeeping around them (graph nodes, detach,
+    A step of this network is a few dozen tiny ops; on CPU autograd's bookkeeping around them (graph nodes, detach,
     grad accumulation, the optimizer's lists) cost 4x the NumPy loop. These are the very kernels autograd and
     torch.optim.SGD run, in the same order, on the same operands, so every result is bit-identical to
     `SpanForm.loss().backward()` and the SGD update (tests/test_fast_loops.py holds them against each other):

@@ -89,7 +89,7 @@ def register(subparsers) -> None:
     parser.add_argument("--save", metavar="PATH", help="write the trained model here (.npz)")
     parser.add_argument("--metrics-json", metavar="PATH", help="write costs, accuracies and timing as JSON")
     parser.add_argument("--logdir", metavar="DIR", help="write a TensorBoard run under DIR")
-    parser.add_argument("--quiet", action="store_true", help="print only the final accuracies")
+    parser.add_argument("--quiet", action="store_true", help="print no costs while training, only the results")
     parser.set_defaults(run=run)
 
 
