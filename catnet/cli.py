@@ -48,7 +48,9 @@ class Parser(argparse.ArgumentParser):
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    pass
+    def _get_help_string(self, action):
+        # "(default: None)" says nothing: such a flag's help says what happens without it
+        return action.help if action.default is None else super()._get_help_string(action)
 
 
 def build_parser(argv: list[str] | None = None) -> Parser:

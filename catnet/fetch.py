@@ -87,11 +87,8 @@ def fetch_dataset(
 
 def fetch_file(url: str, path: Path, sha256: str, timeout: float = FETCH_TIMEOUT_SECONDS) -> Fetched:
     """Download `url` to `path` unless a file with checksum `sha256` is there already."""
-    try:
-        if path.is_file() and sha256_of(path) == sha256:
-            return Fetched(path=path, size=path.stat().st_size, downloaded=False)
-    except OSError as exc:
-        raise CatnetError(f"cannot read the copy already at {path}: {exc.strerror or exc}") from None
+    if already_there(path, sha256):
+        return Fetched(path=path, size=path.stat().st_size, downloaded=False)
     with atomic_path(path) as tmp:
         size, digest = _download(url, tmp, timeout)
         if digest != sha256:
@@ -99,6 +96,14 @@ def fetch_file(url: str, path: Path, sha256: str, timeout: float = FETCH_TIMEOUT
                 f"{url}: checksum mismatch (sha256 {digest}, expected {sha256}); nothing was written to {path}"
             )
     return Fetched(path=path, size=size, downloaded=True)
+
+
+def already_there(path: Path, sha256: str) -> bool:
+    """Whether `path` is a file with checksum `sha256` (a read-only folder holding the right files is fine)."""
+    try:
+        return path.is_file() and sha256_of(path) == sha256
+    except OSError as exc:
+        raise CatnetError(f"cannot read the copy already at {path}: {exc.strerror or exc}") from None
 
 
 def _download(url: str, target: Path, timeout: float) -> tuple[int, str]:

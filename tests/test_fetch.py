@@ -186,7 +186,8 @@ def test_mirror_must_be_a_url(tmp_path):
 @pytest.mark.realdata
 def test_cli_downloads_the_real_files(real_data, mirror_of, tmp_path):
     url, _ = mirror_of(real_data)
-    proc = run_cli("fetch-data", "--mirror", url, cwd=tmp_path)  # no --dest: ./datasets, where train looks last
+    # no --dest and no $CATNET_DATA: ./datasets, where train looks last
+    proc = run_cli("fetch-data", "--mirror", url, cwd=tmp_path, env={"CATNET_DATA": ""})
     assert proc.returncode == 0, proc.stderr
     for name in FILES.values():
         assert hashlib.sha256((tmp_path / "datasets" / name).read_bytes()).hexdigest() == CHECKSUMS[name]
@@ -205,3 +206,30 @@ def test_cli_without_network(tmp_path):
     proc = run_cli("fetch-data", "--dest", tmp_path / "dest", "--mirror", closed_port_url(), "--timeout", "5")
     assert_clean_error(proc, "cannot download", FILES["train"], "Connection refused")
     assert_empty(tmp_path / "dest")
+
+
+@pytest.mark.realdata
+def test_cli_without_dest_finds_the_files_in_catnet_data_and_downloads_nothing(real_data, tmp_path):
+    copy = tmp_path / "readonly-copy"
+    copy.mkdir()
+    for name in FILES.values():
+        (copy / name).write_bytes((real_data / name).read_bytes())
+    copy.chmod(0o555)  # a shared, read-only copy such as CI's
+    try:
+        proc = run_cli("fetch-data", "--mirror", closed_port_url(), cwd=tmp_path, env={"CATNET_DATA": str(copy)})
+    finally:
+        copy.chmod(0o755)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("already present") == 2, proc.stdout
+    assert sorted(p.name for p in copy.iterdir()) == sorted(FILES.values())
+    assert not (tmp_path / "datasets").exists()
+
+
+def test_cli_without_dest_downloads_into_catnet_data(tiny_files, mirror_of, tmp_path):
+    folder, _ = tiny_files  # their sums are not the course's: the download is made, then refused
+    url, requests = mirror_of(folder)
+    proc = run_cli("fetch-data", "--mirror", url, cwd=tmp_path, env={"CATNET_DATA": str(tmp_path / "elsewhere")})
+    assert_clean_error(proc, "checksum mismatch", str(tmp_path / "elsewhere" / FILES["train"]))
+    assert requests == ["/" + FILES["train"]]
+    assert_empty(tmp_path / "elsewhere")
+    assert not (tmp_path / "datasets").exists()

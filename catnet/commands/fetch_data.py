@@ -13,8 +13,9 @@ def register(subparsers) -> None:
         "checked against the SHA-256 sum kept in catnet and written only whole and correct; a file already "
         "there with the right sum is kept.",
     )
-    parser.add_argument("--dest", default=DATA_DIR, metavar="DIR",
-                        help="folder to put the files in (the default is where catnet looks last)")
+    parser.add_argument("--dest", metavar="DIR",
+                        help=f"folder to put the files in (default: where catnet looks for them, $CATNET_DATA if set, "
+                             f"else {DATA_DIR})")
     parser.add_argument("--mirror", default=DATA_MIRROR, metavar="URL", help="base URL of the folder holding both files")
     parser.add_argument("--timeout", type=timeout_seconds, default=FETCH_TIMEOUT_SECONDS, metavar="SECONDS",
                         help="give up when the server stays silent this long")
@@ -22,15 +23,20 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    import os
     from pathlib import Path
 
     from catcore.config import DATA_FILES
+    from catcore.data import ENV_VAR
     from catcore.outputs import check_output_file, commit
-    from catnet.fetch import fetch_dataset
+    from catnet.fetch import CHECKSUMS, already_there, fetch_dataset
 
+    # without --dest, the files go where every other command looks for them when given no --data
+    dest = Path(args.dest if args.dest is not None else os.environ.get(ENV_VAR) or DATA_DIR)
     for name in DATA_FILES.values():  # a folder or device where a file goes, an unwritable --dest: said now
-        check_output_file("--dest", Path(args.dest) / name)
-    fetched_files = fetch_dataset(args.dest, mirror=args.mirror, timeout=args.timeout)
+        if not already_there(dest / name, CHECKSUMS[name]):  # a read-only folder that has them is fine
+            check_output_file("--dest", dest / name)
+    fetched_files = fetch_dataset(dest, mirror=args.mirror, timeout=args.timeout)
     commit()  # both files in place, together, before the lines that say so
     for fetched in fetched_files:
         action = "downloaded" if fetched.downloaded else "already present"
