@@ -103,8 +103,8 @@ def question_one(experiment, columns, templates, convolution=None) -> list[Secti
         .text(f"Test accuracy of each model (row) reading the test images unrolled in each order (column); always "
               f"answering the commoner class scores {experiment.majority:.2f}:")
         .table(Table(["trained on"] + names, mismatch_rows))
-        .picture(_chart(_curves(experiment), "Training cost per iteration for each order; dashed: the run on "
-                        "scrambled pixels from W1_init scrambled alike, which lies on the reference run's curve"),
+        .picture(_chart(_curves(experiment), "Training cost per iteration for each order; the black markers: the "
+                        "run on scrambled pixels from W1_init scrambled alike, which lies on the course-order run's curve"),
                  chart=True),
         Section("The exact check", level=3)
         .text("Scramble the pixels and W1_init's columns the same way, train, and unscramble: every product "
@@ -163,7 +163,7 @@ def question_two(evidence, votes, mean, units, maps, maximised) -> list[Section]
     if off:
         sections[-1].text(f"{off} of the {len(d.logit)} test images switch off every path to the output: their logit is "
                           "the biases alone, the same number for each, and their maps below are zero, not a bug.")
-    unit_rows = [[str(u.number), f"{u.push:+.3f}", f"{u.push_cats:+.3f}", f"{u.push_non_cats:+.3f}", f"{u.on_train:.0%}",
+    unit_rows = [[str(u.number), f"{u.push:+.3f}", f"{u.push_cats:+.3f}", f"{u.push_non_cats:+.3f}", _share(u.on_train),
                   u.flag or "-", picture] for u, picture in zip(units.units, units.pictures)]
     checks = maps.checks
     check_rows = [[m, f"{dele:.3f}", f"{ins:.3f}", f"{rho:.2f}", "yes" if m in checks.flagged else "no"]
@@ -224,10 +224,22 @@ def parity(report) -> Section:
                   f"predictions differ. {parity_summary(report)}. The full run: catnet compare."))
 
 
-def _curves(experiment):
-    from interpret.report.unrolling import cost_curves
+def _share(fraction: float) -> str:
+    """A share as a whole percentage that never reads 0% or 100% unless it is exactly that (208/209 is 99%, not
+    100%, beside units flagged 'always on')."""
+    percent = fraction * 100
+    shown = round(percent)
+    if shown == 100 and fraction < 1:
+        shown = 99
+    elif shown == 0 and fraction > 0:
+        shown = 1
+    return f"{shown}%"
 
-    return cost_curves(experiment)
+
+def _curves(experiment):
+    from interpret.figures_unroll import cost_curves  # the very figure `catnet unroll` draws
+
+    return cost_curves(experiment.runs, experiment.equivalences, title="Training cost by pixel order")
 
 
 def _chart(figure, caption: str):

@@ -98,28 +98,6 @@ def order_experiment(dataset: Dataset, config: TrainConfig, others: tuple[str, .
     )
 
 
-def cost_curves(experiment: OrderExperiment):
-    """Cost per iteration of every order, with each exact-check run drawn over the reference run it reproduces."""
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(7.5, 4.2), layout="constrained")
-    axis = figure.add_subplot()
-    for run in experiment.runs:
-        axis.plot(run.costs, linewidth=2.2 if run is experiment.runs[0] else 1.2,
-                  label=f"{run.order} order (final {run.final_cost:.4f})")
-    every = max(1, len(experiment.runs[0].costs) // 25)  # markers, so the reference curve shows through
-    for eq, marker in zip(experiment.equivalences, "ox^sv"):
-        steps = np.arange(0, len(eq.costs), every)
-        axis.plot(steps, eq.costs[steps], linestyle="none", marker=marker, markersize=5, markerfacecolor="none",
-                  color="black", label=f"{eq.order} pixels, W1_init scrambled alike (final {eq.costs[-1]:.4f})")
-    axis.set_yscale("log")
-    axis.set_xlabel("iteration", fontsize=11)
-    axis.set_ylabel("cost (binary cross-entropy)", fontsize=11)
-    axis.grid(True, which="both", alpha=0.3)
-    axis.legend(fontsize=9)
-    return figure
-
-
 @dataclass(frozen=True)
 class ScrambledTemplates:
     """First-layer templates of the reference model and of the exact-check model trained on scrambled pixels."""
