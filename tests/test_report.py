@@ -204,3 +204,9 @@ def test_the_convolution_finding_follows_its_runs(real, scrambled, says):
 
     text = " ".join(part.text for part in section.parts if isinstance(part, Paragraph))
     assert says in text
+
+
+def test_a_unit_active_on_all_but_one_image_does_not_read_100_percent():
+    from catnet.report_words import _share
+
+    assert [_share(f) for f in (0.0, 1 / 209, 0.5, 208 / 209, 1.0)] == ["0%", "1%", "50%", "99%", "100%"]
