@@ -279,7 +279,8 @@ def _not_found(function: str, source: LearnerSource, context: Context, provenanc
     if origin == "compare.learners.course":
         why = "catnet's stand-in for the course's helper module supplies it"
     elif origin:
-        why = f"it comes from {origin}, the course's helpers: nothing of the learner's to check"
+        # a helper beside the file may be the course's or the learner's own edit of it: it is checked when named
+        why = f"it comes from {origin}, not from this file (name {origin}'s file to check it)"
     elif function in p.APPLICATION_FUNCTIONS and p.APPLICATION not in context.assignment:
         why = "it belongs to the Application notebook"
     elif function not in p.APPLICATION_FUNCTIONS and p.STEP_BY_STEP not in context.assignment:

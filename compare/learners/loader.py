@@ -171,7 +171,7 @@ class CourseModules(importlib.abc.MetaPathFinder):
                 filename = f"{self.folder}/{name}.py"
                 self.learner.filenames[filename] = f"{name}.py"
                 _remember_lines(filename, text)
-                return importlib.util.spec_from_loader(name, _TextLoader(text, filename))
+                return importlib.util.spec_from_loader(name, _TextLoader(text, filename, self.learner))
             self.learner.notes.append(f"{name}.py beside the file {problem}: {_standing_in(name)}")
         elif known:
             self.learner.notes.append(f"{name} is not beside the file: {_standing_in(name)}")
@@ -200,15 +200,26 @@ def _does_not_compile(text: str) -> str | None:
 
 
 class _TextLoader(importlib.abc.Loader):
-    def __init__(self, text: str, filename: str):
-        self.text, self.filename = text, filename
+    """A module beside the learner's file, run one top-level statement at a time: a statement that raises (an
+    `import scipy` where scipy is not installed, a plot of a file that is not there) costs only itself and is
+    noted, as a statement of the learner's own file would be, instead of sinking every function the module defines."""
+
+    def __init__(self, text: str, filename: str, learner: Learner):
+        self.text, self.filename, self.learner = text, filename, learner
 
     def create_module(self, spec):
         return None
 
     def exec_module(self, module):
         module.__file__ = self.filename
-        exec(compile(self.text.lstrip("\ufeff"), self.filename, "exec", dont_inherit=True), module.__dict__)
+        tree = ast.parse(self.text.lstrip("\ufeff"), self.filename)
+        for statement in tree.body:
+            code = compile(ast.Module([statement], type_ignores=[]), self.filename, "exec", dont_inherit=True)
+            try:
+                exec(code, module.__dict__)
+            except Exception as exc:  # noqa: BLE001 -- SystemExit and the like still end the import, as they should
+                self.learner.notes.append(f"{module.__name__}.py, line {statement.lineno} raised {type(exc).__name__}: "
+                                          f"{describe(exc, self.learner)[1]} (skipped; the rest of it was kept)")
 
 
 class _StandInLoader(importlib.abc.Loader):
