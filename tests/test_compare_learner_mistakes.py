@@ -28,6 +28,8 @@ INJECTED = {  # mistake -> (the file with it, the first function whose verdict m
                                     "db = np.sum(dZ, axis=1, keepdims=True)")), "linear_backward"),
     "db_wrong_axis": (edited(("np.sum(dZ, axis=1, keepdims=True)", "np.sum(dZ, axis=0, keepdims=True)")),
                       "linear_backward"),
+    "db_over_every_axis": (edited(("db = 1.0 / m * np.sum(dZ, axis=1, keepdims=True)", "db = 1.0 / m * np.sum(dZ)")),
+                           "linear_backward"),
     "db_without_keepdims": (edited(("np.sum(dZ, axis=1, keepdims=True)", "np.sum(dZ, axis=1)")), "linear_backward"),
     "db_squeezed": (edited(("db = 1.0 / m * np.sum(dZ, axis=1, keepdims=True)",
                             "db = np.squeeze(np.sum(dZ, axis=1, keepdims=True)) / m")), "L_model_backward"),
@@ -70,6 +72,9 @@ INJECTED = {  # mistake -> (the file with it, the first function whose verdict m
     "b_not_zero": (edited(('parameters["b" + str(l)] = np.zeros((layer_dims[l], 1))',
                            'parameters["b" + str(l)] = np.random.randn(layer_dims[l], 1) * 0.01')),
                    "initialize_parameters_deep"),
+    "W_unscaled": (edited(("W1 = np.random.randn(n_h, n_x) * 0.01", "W1 = np.random.randn(n_h, n_x)"),
+                           ("W2 = np.random.randn(n_y, n_h) * 0.01", "W2 = np.random.randn(n_y, n_h)")),
+                   "initialize_parameters"),
     "uniform_draw": (edited(("np.random.randn(layer_dims[l], layer_dims[l - 1])",
                              "np.random.rand(layer_dims[l], layer_dims[l - 1])")), "initialize_parameters_deep"),
     # the textbook trains L_layer_model from its initialiser, so the Application's convention is the one it must keep
@@ -144,3 +149,8 @@ def test_a_difference_no_mistake_explains_is_shown_without_a_name(tmp_path, tiny
     check = report.first_failed
     assert check.function == "linear_forward" and check.mistake is None
     assert check.detail.startswith("Z differs: max rel ")
+
+
+def test_the_output_layers_dA_is_quoted_with_the_files_own_keys(reports):
+    check = next(c for c in reports["every_layer_takes_the_output_dA"].checks if c.function == "L_model_backward")
+    assert "grads['dA' + str(L - 1)]" in check.detail  # the textbook keeps dA0..dA(L-1), as v6 on does

@@ -40,6 +40,7 @@ class Variant:
     init_draw: str = "randn"  # "rand": uniform on [0, 1) instead of normal
     init_transposed: bool = False  # W drawn as (n_prev, n_l)
     init_b_drawn: bool = False  # each b drawn too (randn * 0.01, right after its W) instead of zeros
+    init_scaled: bool = True  # False: W = randn(n_l, n_prev) alone, neither * 0.01 nor / sqrt(n_prev)
     forward_b: bool = True  # Z = W A + b; False: the + b forgotten
     cache_Z: bool = True  # the activation cache keeps Z; False: it keeps A
     output: str = SIGMOID  # activation of L_model_forward's last layer
@@ -48,7 +49,7 @@ class Variant:
     cost_mean: bool = True  # the cost's 1/m
     dW_mean: bool = True  # dW's 1/m
     db_mean: bool = True  # db's 1/m
-    db_axis: int = 1  # the axis db sums over
+    db_axis: int | None = 1  # the axis db sums over; None: np.sum(dZ), every entry into one number
     db_shape: str = "keepdims"  # "flat": np.sum without keepdims; "squeezed": np.squeeze of it
     relu_mask: str = "Z <= 0"  # the entries of dA that ReLU backward zeroes: "Z > 0" (inverted), "dA <= 0"
     sigmoid_grad: str = "s(1-s)"  # "Z(1-Z)": the derivative taken on Z; "s": the (1 - s) factor missing
@@ -104,7 +105,9 @@ class Course:
         for l in range(1, len(layer_dims)):
             n, n_prev = layer_dims[l], layer_dims[l - 1]
             W = draw(n_prev, n) if self.v.init_transposed else draw(n, n_prev)
-            parameters["W" + str(l)] = W / np.sqrt(n_prev) if scale == "1/sqrt(n_prev)" else W * 0.01
+            if self.v.init_scaled:
+                W = W / np.sqrt(n_prev) if scale == "1/sqrt(n_prev)" else W * 0.01
+            parameters["W" + str(l)] = W
             parameters["b" + str(l)] = draw(n, 1) * 0.01 if self.v.init_b_drawn else np.zeros((n, 1))
         return parameters
 

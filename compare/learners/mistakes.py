@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from compare.learners.codec import fresh
 from compare.learners.course import APPLICATION_INIT, STEP_BY_STEP_INIT, Course, Variant
 from compare.learners.outputs import Leaf, compare_leaves
-from compare.learners.protocol import function_of
+from compare.learners.protocol import OLD_KEYS, function_of
 from compare.metrics import Tolerance
 
 BACKWARD = ("linear_backward", "linear_activation_backward", "L_model_backward")
@@ -51,6 +51,9 @@ CATALOGUE = (
             BACKWARD, {"db_mean": False}),
     Mistake("db_wrong_axis", "db summed over axis 0",
             "{tensor} is summed over axis 0 (the units) instead of axis 1 (the examples)", BACKWARD, {"db_axis": 0}),
+    Mistake("db_over_every_axis", "db summed over every axis",
+            "{tensor} is one number: np.sum(dZ) without axis=1 adds up every unit's gradient over every example",
+            BACKWARD, {"db_axis": None, "db_shape": "flat"}),
     Mistake("db_without_keepdims", "db without keepdims",
             "{tensor} has shape (n,) instead of (n, 1): np.sum without keepdims=True (or np.squeeze)", BACKWARD, {"db_shape": "flat"}),
     Mistake("db_squeezed", "db squeezed", "{tensor} is squeezed (np.squeeze): the course's db keeps the shape (n, 1)",
@@ -75,7 +78,7 @@ CATALOGUE = (
             "the ReLU layers are back-propagated with sigmoid_backward(dAL, ...) instead of relu_backward of their own dA",
             ("L_model_backward",), {"hidden": "sigmoid of dAL"}),
     Mistake("every_layer_takes_the_output_dA", "every layer takes the output layer's dA",
-            "every hidden layer back-propagates the dA of the output layer (grads['dA' + str(L)]) instead of the one "
+            "every hidden layer back-propagates the dA of the output layer ({dAL_key}) instead of the one "
             "the layer above it produced", ("L_model_backward",), {"upstream": "last"}),
     Mistake("cost_sign_flipped", "cost sign flipped",
             "the cost has its sign flipped: it is -(1/m) * sum(Y log(AL) + (1 - Y) log(1 - AL))", ("compute_cost",),
@@ -104,6 +107,9 @@ CATALOGUE = (
             "randn(layer_dims[l], layer_dims[l - 1])", INITIALISERS, {"init_transposed": True}),
     Mistake("b_not_zero", "b not zero at the start",
             "b is drawn at random (randn * 0.01): the course starts every b at zero", INITIALISERS, {"init_b_drawn": True}),
+    Mistake("W_unscaled", "W not scaled",
+            "{tensor} is randn alone: the course scales each W (* 0.01, or / np.sqrt(layer_dims[l - 1]) in the "
+            "Application helpers)", INITIALISERS, {"init_scaled": False}),
     Mistake("uniform_draw", "np.random.rand instead of randn",
             "W is drawn with np.random.rand (uniform on [0, 1)) instead of np.random.randn (normal)", INITIALISERS,
             {"init_draw": "rand"}),
@@ -142,10 +148,10 @@ def diagnose(task: str, args: tuple, got, error: tuple[str, str] | None, leaves:
             mutated = getattr(Course(variant, dA_keys), function_of(task))(*fresh(args))
         except Exception as exc:  # the mistake makes the course's code raise: does the learner's raise the same?
             if error is not None and error == (type(exc).__name__, _first_line(exc)):
-                return Diagnosis(mistake, _say(mistake, variant, base, words))
+                return Diagnosis(mistake, _say(mistake, variant, base, words, dA_keys))
             continue
         if error is None and _reproduces(got, mutated, leaves, tolerance, scalar, words.get("tensor")):
-            return Diagnosis(mistake, _say(mistake, variant, base, words))
+            return Diagnosis(mistake, _say(mistake, variant, base, words, dA_keys))
     return None
 
 
@@ -159,11 +165,13 @@ def _reproduces(got, mutated, leaves: list[Leaf], tolerance: Tolerance, scalar: 
     return all(compare_leaves(got, mutated, [leaf], tolerance, scalar)[0].passed for leaf in ordered)
 
 
-def _say(mistake: Mistake, variant: Variant, base: Variant, words: dict) -> str:
+def _say(mistake: Mistake, variant: Variant, base: Variant, words: dict, dA_keys: str) -> str:
     from compare.learners.conventions import INIT_NAMES
 
     other = _other_init(base)
-    fill = {"tensor": "it", "m": "m", "why": "", "found": INIT_NAMES.get((variant.init_seed, variant.init_scale), ""),
+    # the output layer's dA is the input gradient of layer L: stored as dA(L-1) (v6 on) or dAL (older releases)
+    dAL_key = "grads['dA' + str(L)]" if dA_keys == OLD_KEYS else "grads['dA' + str(L - 1)]"
+    fill = {"tensor": "it", "m": "m", "why": "", "dAL_key": dAL_key, "found": INIT_NAMES.get((variant.init_seed, variant.init_scale), ""),
             "expected": INIT_NAMES.get((base.init_seed, base.init_scale), ""), "seed": base.init_seed,
             "scale": base.init_scale, "other_seed": other[0], "other_scale": other[1], **words}
     return mistake.says.format(**fill)
