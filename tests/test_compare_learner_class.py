@@ -130,3 +130,16 @@ def test_an_unreachable_scheduler_is_a_usage_error_with_one_line(classroom):
 
 def test_the_edits_used_here_each_hit_one_line():
     assert edited(("def two_layer_model(", "def two_layer_model("))  # the helper refuses an edit that misses
+
+
+def test_a_course_file_named_beside_its_folder_is_checked_not_left_out(tmp_path):
+    from compare.learners.classroom import find_files
+
+    (tmp_path / "mine.py").write_text("def linear_forward(A, W, b):\n    return W @ A + b, (A, W, b)\n")
+    helper = tmp_path / "dnn_app_utils_v3.py"
+    helper.write_text("def sigmoid(Z):\n    return Z\n")
+    for arguments in ([tmp_path, helper], [helper, tmp_path]):
+        found = find_files([str(a) for a in arguments])
+        assert sorted(entry.path.name for entry in found.entries) == ["dnn_app_utils_v3.py", "mine.py"]
+        assert found.course_files == ()
+    assert [p.name for p in find_files([str(tmp_path)]).course_files] == ["dnn_app_utils_v3.py"]

@@ -83,7 +83,9 @@ def find_files(arguments: list[str]) -> Found:
         raise CatnetError("--against found no .py or .ipynb file to check"
                           + (f" (only the course's own files: {', '.join(p.name for p in course_files[:5])})"
                              if course_files else ""))
-    return Found(tuple(entries), tuple(course_files))
+    # a course file that is also named (`--against week4 week4/dnn_app_utils_v3.py`) is checked, not left out
+    left_out = {path.resolve(): path for path in course_files if path.resolve() not in seen}
+    return Found(tuple(entries), tuple(left_out.values()))
 
 
 def _search(folder: Path):
