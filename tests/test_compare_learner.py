@@ -210,6 +210,15 @@ def test_a_template_left_unfilled_is_told_so(tmp_path, session):
     assert check(report, "L_model_forward").detail.endswith("(a template line '... = None' not filled in?)")
 
 
+def test_a_template_unpacked_from_none_is_told_so(tmp_path, session):
+    # the template form `A, cache = None`, left as it is: TypeError: cannot unpack non-iterable NoneType object
+    source = edited(("    Z, linear_cache = linear_forward(A_prev, W, b)\n", "    Z, linear_cache = None\n"))
+    report = check_path(write(tmp_path, "template.py", source), session)
+    detail = check(report, "linear_activation_forward").detail
+    assert "cannot unpack non-iterable NoneType object" in detail
+    assert detail.endswith("(a template line '... = None' not filled in?)")
+
+
 @pytest.mark.parametrize("content, problem", [
     (b"<!DOCTYPE HTML>\n<html></html>", "is an HTML page"),
     (b"def compute_cost(AL, Y)\n    return 0\n", "does not parse: SyntaxError: expected ':' (line 1)"),

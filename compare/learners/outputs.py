@@ -161,7 +161,8 @@ def how_far(comparison: Comparison) -> str:
 
 def hint(detail: str, error: tuple[str, str, str] | None, source) -> str:
     """What an error suggests: a template line left at None, a name only skipped top-level code would have made."""
-    if error and "'NoneType'" in error[1]:
+    # 'NoneType' object has no attribute ..., unsupported operand ... 'NoneType', cannot unpack non-iterable NoneType
+    if error and ("'NoneType'" in error[1] or "NoneType object" in error[1]):
         return f"{detail} (a template line '... = None' not filled in?)"
     if error and error[0] == "NameError":
         match = re.search(r"name '(\w+)' is not defined", error[1])
