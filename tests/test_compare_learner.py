@@ -142,12 +142,15 @@ def test_a_notebook_uses_the_course_helper_beside_it_when_there_is_one(tmp_path,
 
 def test_a_helper_beside_the_file_with_an_import_that_fails_keeps_the_rest(tmp_path, session):
     # a real learner's dnn_app_utils_v2.py began with `import scipy`, which a machine without scipy cannot import
-    write(tmp_path, "dnn_app_utils_v3.py", "import not_installed_anywhere\n" + TEXTBOOK)
+    # (and a __future__ import still holds for the statements after it: the annotation names nothing defined)
+    helper = "from __future__ import annotations\nimport not_installed_anywhere\n" + TEXTBOOK.replace(
+        "def linear_forward(A, W, b):", "def linear_forward(A: Undefined, W, b):")
+    write(tmp_path, "dnn_app_utils_v3.py", helper)
     loops = definitions(TEXTBOOK, "two_layer_model", "L_layer_model")
     report = check_path(notebook(tmp_path, "Application.ipynb", application_cells(loops)), session)
     assert report.passed, report.first_failure
     assert check(report, "L_layer_model").status == "agrees"
-    assert any(note.startswith("dnn_app_utils_v3.py, line 1 raised ModuleNotFoundError") for note in report.notes)
+    assert any(note.startswith("dnn_app_utils_v3.py, line 2 raised ModuleNotFoundError") for note in report.notes)
 
 
 def test_missing_activation_helpers_are_supplied_and_a_missing_test_module_is_noted(tmp_path, session):

@@ -213,13 +213,24 @@ class _TextLoader(importlib.abc.Loader):
     def exec_module(self, module):
         module.__file__ = self.filename
         tree = ast.parse(self.text.lstrip("\ufeff"), self.filename)
+        future = 0  # a `from __future__ import ...` holds for the statements after it, as in one compile
         for statement in tree.body:
-            code = compile(ast.Module([statement], type_ignores=[]), self.filename, "exec", dont_inherit=True)
+            if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
+                future |= _future_flags(statement)
+            code = compile(ast.Module([statement], type_ignores=[]), self.filename, "exec", flags=future,
+                           dont_inherit=True)
             try:
                 exec(code, module.__dict__)
             except Exception as exc:  # noqa: BLE001 -- SystemExit and the like still end the import, as they should
                 self.learner.notes.append(f"{module.__name__}.py, line {statement.lineno} raised {type(exc).__name__}: "
                                           f"{describe(exc, self.learner)[1]} (skipped; the rest of it was kept)")
+
+
+def _future_flags(statement: ast.ImportFrom) -> int:
+    import __future__
+
+    feature = (getattr(__future__, alias.name, None) for alias in statement.names)
+    return sum(f.compiler_flag for f in feature if f is not None)
 
 
 class _StandInLoader(importlib.abc.Loader):
