@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from catcore.errors import CatnetError
 
@@ -71,6 +73,18 @@ def parameter_bytes(layers: tuple[int, ...], itemsize: int) -> int:
 
 
 DATA_DIR = "datasets"  # where the data is looked for last, and where `catnet fetch-data` puts it
+DATA_ENV_VAR = "CATNET_DATA"  # where the data is looked for when --data is not given
+
+
+def data_dir(explicit=None) -> tuple[Path, str]:
+    """(the data folder, where that came from): --data if given, else $CATNET_DATA if set, else ./datasets.
+    Every command reads from it (catcore.data.find_data_dir), and `catnet fetch-data` writes there."""
+    if explicit is not None:
+        return Path(explicit), "from --data"
+    if os.environ.get(DATA_ENV_VAR):
+        return Path(os.environ[DATA_ENV_VAR]), f"from ${DATA_ENV_VAR}"
+    return Path(DATA_DIR), f"the default; neither --data nor ${DATA_ENV_VAR} was given"
+
 # the folder on a public mirror holding both course files (`catnet fetch-data --mirror` overrides it)
 DATA_MIRROR = "https://github.com/ramakris/coursera-deeplearning/raw/master/neuralnetworks/week4/datasets/"
 FETCH_TIMEOUT_SECONDS = 30.0  # a download gives up when the server is silent this long

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
-from catcore.config import CLASS_NAMES, DATA_DIR, DATA_FILES, TrainConfig
+from catcore.config import CLASS_NAMES, DATA_DIR, DATA_FILES, DATA_ENV_VAR, TrainConfig, data_dir
 from catcore.errors import CatnetError
 from catcore.flatten import FlattenOrder, flatten_order
 
-ENV_VAR = "CATNET_DATA"
+ENV_VAR = DATA_ENV_VAR
 DEFAULT_DIR = Path(DATA_DIR)
 FILES = DATA_FILES
 
@@ -51,13 +51,8 @@ class Dataset:
 
 
 def find_data_dir(explicit: str | os.PathLike | None = None) -> Path:
-    """The data folder: --data if given, else $CATNET_DATA if set, else ./datasets."""
-    if explicit is not None:
-        source, directory = "from --data", Path(explicit)
-    elif os.environ.get(ENV_VAR):
-        source, directory = f"from ${ENV_VAR}", Path(os.environ[ENV_VAR])
-    else:
-        source, directory = f"the default; neither --data nor ${ENV_VAR} was given", DEFAULT_DIR
+    """The data folder (data_dir) once it holds both files, else CatnetError saying where it looked."""
+    directory, source = data_dir(explicit)
     missing = [name for name in FILES.values() if not _is_file(directory / name, source)]
     if not missing:
         return directory

@@ -227,8 +227,7 @@ def parity(report) -> Section:
 def _share(fraction: float) -> str:
     """A share as a whole percentage that never reads 0% or 100% unless it is exactly that (208/209 is 99%, not
     100%, beside units flagged 'always on')."""
-    percent = fraction * 100
-    shown = round(percent)
+    shown = round(fraction * 100)
     if shown == 100 and fraction < 1:
         shown = 99
     elif shown == 0 and fraction > 0:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import http.server
+import os
 import socket
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
-from conftest import assert_clean_error, make_tiny_dataset, run_cli
+from conftest import REPO, assert_clean_error, make_tiny_dataset, run_cli
 
 from catcore.data import FILES
 from catcore.errors import CatnetError
@@ -225,7 +228,7 @@ def test_cli_without_dest_finds_the_files_in_catnet_data_and_downloads_nothing(r
     assert not (tmp_path / "datasets").exists()
 
 
-def test_cli_without_dest_downloads_into_catnet_data(tiny_files, mirror_of, tmp_path):
+def test_cli_without_dest_writes_into_catnet_data_not_datasets(tiny_files, mirror_of, tmp_path):
     folder, _ = tiny_files  # their sums are not the course's: the download is made, then refused
     url, requests = mirror_of(folder)
     proc = run_cli("fetch-data", "--mirror", url, cwd=tmp_path, env={"CATNET_DATA": str(tmp_path / "elsewhere")})
@@ -233,3 +236,13 @@ def test_cli_without_dest_downloads_into_catnet_data(tiny_files, mirror_of, tmp_
     assert requests == ["/" + FILES["train"]]
     assert_empty(tmp_path / "elsewhere")
     assert not (tmp_path / "datasets").exists()
+
+
+@pytest.mark.realdata
+def test_fetch_data_loads_neither_numpy_nor_h5py(real_data):
+    code = ("import sys, runpy; sys.argv = ['catnet', 'fetch-data']\n"
+            "try:\n    runpy.run_module('catnet', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+            "print('numpy' in sys.modules, 'h5py' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(REPO), "CATNET_DATA": str(real_data)})
+    assert proc.stdout.strip().splitlines()[-1] == "False False", proc.stdout + proc.stderr

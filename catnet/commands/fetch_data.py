@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from catcore.config import DATA_DIR, DATA_MIRROR, FETCH_TIMEOUT_SECONDS
+from catcore.config import DATA_DIR, DATA_MIRROR, FETCH_TIMEOUT_SECONDS, data_dir
 from catnet.cli import add_command, timeout_seconds
 
 
@@ -23,16 +23,11 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    import os
-    from pathlib import Path
-
     from catcore.config import DATA_FILES
-    from catcore.data import ENV_VAR
     from catcore.outputs import check_output_file, commit
     from catnet.fetch import CHECKSUMS, already_there, fetch_dataset
 
-    # without --dest, the files go where every other command looks for them when given no --data
-    dest = Path(args.dest if args.dest is not None else os.environ.get(ENV_VAR) or DATA_DIR)
+    dest, _ = data_dir(args.dest)  # without --dest: where every command given no --data looks for them
     for name in DATA_FILES.values():  # a folder or device where a file goes, an unwritable --dest: said now
         if not already_there(dest / name, CHECKSUMS[name]):  # a read-only folder that has them is fine
             check_output_file("--dest", dest / name)
